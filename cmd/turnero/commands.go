@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/turnero/turnero/internal/campaign"
+	"github.com/turnero/turnero/internal/loadtest"
+	"github.com/turnero/turnero/internal/pii"
+)
+
+func cmdKeygen(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "file to write the keys to (must not exist)")
+	id := fs.String("id", "k"+time.Now().UTC().Format("20060102"), "id of the new data key")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *out == "" {
+		return fmt.Errorf("keygen: setting out: a file is required (--out FILE)")
+	}
+	if err := pii.WriteKeyFile(*out, *id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (data key %s). Keep it secret, keep a copy offline, never commit it.\n", *out, *id)
+	return nil
+}
+
+func cmdCampaignSample(stdout io.Writer) error {
+	_, err := stdout.Write(campaign.SampleFile())
+	return err
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; a free port is taken if it is busy")
+	data := fs.String("data", "", "data directory (default: turnero-demo under the user's cache directory)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *data == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		*data = filepath.Join(base, "turnero-demo")
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("demo: listen: %w", err)
+		}
+	}
+	cfg := defaultServeConfig()
+	cfg.Addr, cfg.DataDir = ln.Addr().String(), *data
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	return serve(ctx, cfg, ln, log, func(addr string) {
+		fmt.Fprintf(stdout, demoText, addr, *data, addr, addr, addr, addr)
+	})
+}
+
+const demoText = `
+turnero is running the sample campaign (Uruguay 2021) at http://%s
+Data directory: %s (all demo data is synthetic; delete the directory to start over)
+
+Register someone (202, a tracking code and a place in line):
+
+  curl -s -X POST http://%s/v1/registrations -H 'Content-Type: application/json' -d '{
+    "document_type":"CI","document_number":"1.234.567-2","given_names":"María José",
+    "family_names":"Pérez Núñez","birth_date":"1958-03-14","phone":"099 123 456","email":"",
+    "department":"Montevideo","locality":"Pocitos","groups":[],"channel":"web","consent":true}'
+
+Send it again: the same code and place, "duplicate": true (200).
+See the status (put the tracking code in place of CODE):
+
+  curl -s http://%s/v1/registrations/CODE
+
+Lost the code? Look it up by document and birth date:
+
+  curl -s -X POST http://%s/v1/registrations/lookup -H 'Content-Type: application/json' \
+    -d '{"document_type":"CI","document_number":"12345672","birth_date":"1958-03-14"}'
+
+Metrics: curl -s http://%s/metrics     Stop: Ctrl-C
+`
+
+func cmdLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := loadtest.Config{}
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of a running turnero")
+	fs.IntVar(&cfg.Requests, "n", 10000, "number of synthetic people to register")
+	fs.IntVar(&cfg.Concurrency, "c", 100, "concurrent connections")
+	fs.Int64Var(&cfg.Seed, "seed", time.Now().UnixNano(), "seed of the synthetic people (their documents start at a number drawn from it)")
+	fs.BoolVar(&cfg.SkipVerify, "no-verify", false, "do not read every acknowledged code back")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if cfg.Requests < 1 || cfg.Concurrency < 1 {
+		return fmt.Errorf("loadtest: -n and -c must be positive")
+	}
+	rep, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rep.Print(stdout)
+	if rep.Missing > 0 || rep.Changed > 0 || rep.DuplicateSequences > 0 {
+		return fmt.Errorf("loadtest: %d acknowledged registrations missing, %d changed, %d duplicate sequences",
+			rep.Missing, rep.Changed, rep.DuplicateSequences)
+	}
+	return nil
+}

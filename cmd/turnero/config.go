@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/turnero/turnero/internal/intake"
+)
+
+// serveConfig is every setting of "turnero serve": defaults, then the
+// environment, then flags; validated before anything starts.
+type serveConfig struct {
+	Addr            string
+	DataDir         string
+	CampaignFile    string
+	KeyFile         string
+	QueueSize       int
+	MaxBatch        int
+	ShutdownTimeout time.Duration
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{
+		Addr:            "127.0.0.1:8080",
+		QueueSize:       intake.DefaultConfig.QueueSize,
+		MaxBatch:        intake.DefaultConfig.MaxBatch,
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+func (c *serveConfig) fromEnv() {
+	for _, e := range []struct {
+		name string
+		dst  *string
+	}{
+		{"TURNERO_ADDR", &c.Addr},
+		{"TURNERO_DATA", &c.DataDir},
+		{"TURNERO_CAMPAIGN", &c.CampaignFile},
+		{"TURNERO_KEY_FILE", &c.KeyFile},
+	} {
+		if v := os.Getenv(e.name); v != "" {
+			*e.dst = v
+		}
+	}
+}
+
+func (c *serveConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env TURNERO_ADDR)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory, created on first start (env TURNERO_DATA)")
+	fs.StringVar(&c.CampaignFile, "campaign", c.CampaignFile, "campaign file (TOML); the bundled Uruguay 2021 sample if empty (env TURNERO_CAMPAIGN)")
+	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "key file for personal data (env TURNERO_KEY_FILE); without one, a key is created in the data directory for trying turnero out")
+	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "registrations waiting for the writer before new ones get 503")
+	fs.IntVar(&c.MaxBatch, "batch", c.MaxBatch, "largest number of registrations committed in one transaction")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight on SIGTERM")
+}
+
+func (c *serveConfig) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("setting addr: %q is not HOST:PORT", c.Addr)
+	}
+	if c.DataDir == "" {
+		return errors.New("setting data: a data directory is required (--data DIR or TURNERO_DATA)")
+	}
+	if c.QueueSize < 1 || c.QueueSize > 1_000_000 {
+		return fmt.Errorf("setting queue: must be between 1 and 1000000, got %d", c.QueueSize)
+	}
+	if c.MaxBatch < 1 || c.MaxBatch > 10_000 {
+		return fmt.Errorf("setting batch: must be between 1 and 10000, got %d", c.MaxBatch)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("setting shutdown-timeout: must be positive, got %s", c.ShutdownTimeout)
+	}
+	return nil
+}
+
+func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
+	cfg := defaultServeConfig()
+	cfg.fromEnv()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return cfg, errUsage
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, cfg.validate()
+}

@@ -1,0 +1,69 @@
+// Command turnero is a national vaccination appointment system in one binary.
+//
+//	turnero serve     the HTTP API on an embedded database
+//	turnero demo      serve the sample campaign with a data directory of its own
+//	turnero keygen    write a new key file for personal data
+//	turnero loadtest  register synthetic people against a running server
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // campaign time zones work on machines without tzdata
+)
+
+const usage = `turnero: a national vaccination appointment system.
+
+Usage:
+  turnero serve    --addr HOST:PORT --data DIR [--campaign FILE] [--key-file FILE]
+  turnero demo     [--addr HOST:PORT]
+  turnero keygen   --out FILE [--id KEY_ID]
+  turnero loadtest --url URL -n N -c C
+  turnero campaign-sample           print the bundled sample campaign file
+
+Run "turnero COMMAND -h" for the settings of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "turnero:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr, log)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr, log)
+	case "keygen":
+		return cmdKeygen(args[1:], stdout, stderr)
+	case "loadtest":
+		return cmdLoadtest(ctx, args[1:], stdout, stderr)
+	case "campaign-sample":
+		return cmdCampaignSample(stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "turnero: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/turnero/turnero/internal/campaign"
+	turnerohttp "github.com/turnero/turnero/internal/http"
+	"github.com/turnero/turnero/internal/intake"
+	"github.com/turnero/turnero/internal/metrics"
+	"github.com/turnero/turnero/internal/pii"
+	"github.com/turnero/turnero/internal/sqlite"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	cfg, err := parseServeConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return serve(ctx, cfg, ln, log, nil)
+}
+
+// serve runs the API on ln until ctx ends, then shuts down in order: stop
+// accepting, answer the requests in flight (their registrations are committed),
+// stop the writer, close the database. ready, if set, is called once serving.
+func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logger, ready func(addr string)) error {
+	defer ln.Close()
+	c := campaign.Sample()
+	if cfg.CampaignFile != "" {
+		var err error
+		if c, err = campaign.Load(cfg.CampaignFile); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	keys, err := loadKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "turnero.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	m := metrics.New()
+	in, err := intake.New(intake.Config{QueueSize: cfg.QueueSize, MaxBatch: cfg.MaxBatch}, c, keys, db, turnero.SystemClock{}, m, log.With("component", "intake"))
+	if err != nil {
+		return err
+	}
+	m.GaugeFunc("turnero_intake_queue_depth", "Registrations waiting for the writer.", func() float64 { return float64(in.QueueDepth()) })
+	m.GaugeFunc("turnero_intake_queue_capacity", "Bound of the intake queue.", func() float64 { return float64(in.QueueCapacity()) })
+	in.Start()
+
+	srv := &http.Server{
+		Handler:           turnerohttp.NewServer(in, m, log.With("component", "http")),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "data", cfg.DataDir)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		in.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: answering requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	in.Close()
+	if shutdownErr != nil && !errors.Is(shutdownErr, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loadKeys reads the configured key file, or creates one in the data
+// directory for a trial, saying loudly that this is not how to run for real.
+func loadKeys(cfg serveConfig, log *slog.Logger) (*pii.Keyring, error) {
+	if cfg.KeyFile != "" {
+		return pii.LoadKeyFile(cfg.KeyFile)
+	}
+	path := filepath.Join(cfg.DataDir, "turnero.key")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := pii.WriteKeyFile(path, "local-"+time.Now().UTC().Format("20060102")); err != nil {
+			return nil, err
+		}
+	}
+	log.Warn("NO KEY FILE CONFIGURED: personal data is encrypted with a key kept in the data directory, "+
+		"next to the data it protects. This is only for trying turnero out. For real use, run "+
+		"`turnero keygen --out FILE`, keep FILE apart from the data, and pass --key-file FILE.", "key_file", path)
+	return pii.LoadKeyFile(path)
+}

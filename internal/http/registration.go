@@ -1,0 +1,118 @@
+package http
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/turnero/turnero/internal/intake"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+type receiptResponse struct {
+	TrackingCode string `json:"tracking_code"`
+	Sequence     int64  `json:"sequence"`
+	Status       string `json:"status"`
+	Group        string `json:"group"`
+	Duplicate    bool   `json:"duplicate"`
+}
+
+// createRegistration answers 202 for a new registration (recorded, waiting
+// for a slot) and 200 with the same receipt for the same person again.
+func (s *Server) createRegistration(w http.ResponseWriter, r *http.Request) {
+	var req turnero.RegistrationRequest
+	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
+		writeJSONError(w, r, status, key, fields)
+		return
+	}
+	rc, err := s.intake.Register(r.Context(), &req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusAccepted
+	if rc.Duplicate {
+		status = http.StatusOK
+	}
+	code := turnero.FormatTrackingCode(rc.TrackingCode)
+	w.Header().Set("Location", "/v1/registrations/"+code)
+	writeJSON(w, status, receiptResponse{
+		TrackingCode: code, Sequence: rc.Sequence, Status: rc.Status, Group: rc.Group, Duplicate: rc.Duplicate,
+	})
+}
+
+type statusResponse struct {
+	TrackingCode string        `json:"tracking_code"`
+	Status       string        `json:"status"`
+	Group        string        `json:"group"`
+	GroupName    string        `json:"group_name"`
+	Sequence     int64         `json:"sequence"`
+	Position     int64         `json:"position,omitempty"`
+	Name         string        `json:"name"`
+	DocumentType string        `json:"document_type"`
+	Document     string        `json:"document"`
+	Department   string        `json:"department"`
+	ReceivedAt   string        `json:"received_at"`
+	Appointments []appointment `json:"appointments"`
+	PlaceInLine  placeInLine   `json:"place_in_line"`
+}
+
+type appointment struct{}
+
+type placeInLine struct {
+	Order       string `json:"order"`
+	AfterCancel string `json:"after_cancel"`
+	AfterNoShow string `json:"after_no_show"`
+}
+
+func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request) {
+	st, err := s.intake.StatusByCode(r.Context(), r.PathValue("code"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeStatus(w, r, st)
+}
+
+func (s *Server) lookupRegistration(w http.ResponseWriter, r *http.Request) {
+	var req intake.LookupRequest
+	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
+		writeJSONError(w, r, status, key, fields)
+		return
+	}
+	st, err := s.intake.Lookup(r.Context(), &req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeStatus(w, r, st)
+}
+
+func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.Status) {
+	c := s.intake.Campaign()
+	name := st.Group.Name
+	if language(r) == turnero.English && st.Group.NameEN != "" {
+		name = st.Group.NameEN
+	}
+	// The answer shows masked personal data only, but still should not sit
+	// in shared caches.
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, statusResponse{
+		TrackingCode: turnero.FormatTrackingCode(st.TrackingCode),
+		Status:       st.Status,
+		Group:        st.Group.ID,
+		GroupName:    name,
+		Sequence:     st.Sequence,
+		Position:     st.Position,
+		Name:         st.MaskedName,
+		DocumentType: st.DocumentType,
+		Document:     st.MaskedDocument,
+		Department:   st.Department.Name,
+		ReceivedAt:   st.ReceivedAt.In(c.Location).Format(time.RFC3339),
+		Appointments: []appointment{},
+		PlaceInLine: placeInLine{
+			Order:       "submission",
+			AfterCancel: c.PlaceInLine.AfterCancel,
+			AfterNoShow: c.PlaceInLine.AfterNoShow,
+		},
+	})
+}

@@ -1,0 +1,139 @@
+// Package http is turnero's HTTP interface: the public JSON API, health and
+// metrics. Every route is listed in routes(). Handlers decode, call a service
+// and encode; errors are turned into responses in one place (writeError), in
+// the person's language. No input produces a 5xx unless the fault is ours.
+package http
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/turnero/turnero/internal/intake"
+	"github.com/turnero/turnero/internal/metrics"
+)
+
+// MaxBodyBytes bounds a request body: a registration is well under 1 KiB.
+const MaxBodyBytes = 16 << 10
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	intake  *intake.Service
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// NewServer returns the handler of the whole API.
+func NewServer(in *intake.Service, m *metrics.Metrics, log *slog.Logger) *Server {
+	s := &Server{intake: in, metrics: m, log: log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.handle("POST /v1/registrations", s.createRegistration)
+	s.handle("POST /v1/registrations/lookup", s.lookupRegistration)
+	s.handle("GET /v1/registrations/{code}", s.getRegistration)
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metrics.Handler())
+}
+
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+}
+
+// ServeHTTP measures every request and turns a panic into a 500 without a
+// stack trace for the client.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic in handler", "route", r.Pattern, "panic", v)
+			if !rec.wrote {
+				writeJSONError(rec, r, http.StatusInternalServerError, "internal", nil)
+			}
+		}
+		route := r.Pattern
+		if route == "" || route == "/" {
+			route = "other"
+		}
+		s.metrics.ObserveRequest(route, rec.status, time.Since(start))
+	}()
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		// Unknown path (404) or wrong method (405, with Allow): answer in
+		// JSON, in the person's language, rather than the mux's plain text.
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if allow := probe.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		key := "route_not_found"
+		if probe.status == http.StatusMethodNotAllowed {
+			key = "method_not_allowed"
+		}
+		writeJSONError(rec, r, probe.status, key, nil)
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+// headerProbe records what the mux would answer for a request it cannot route.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (p *headerProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.intake.Ready(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status": "ready", "queue_depth": s.intake.QueueDepth(), "queue_capacity": s.intake.QueueCapacity(),
+	})
+}

@@ -1,0 +1,350 @@
+// Package intake is the containment layer: it validates a registration,
+// seals the personal data, and hands it to a single writer that commits
+// concurrent registrations together (group commit). A person is answered only
+// after their registration is durable; when the queue in front of the writer
+// is full they are told at once to retry, never kept hanging.
+package intake
+
+import (
+	"context"
+
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/turnero/turnero/internal/pii"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// Config sizes the writer.
+type Config struct {
+	// QueueSize bounds the registrations waiting for the writer; beyond it
+	// requests are refused with "overloaded".
+	QueueSize int
+	// MaxBatch bounds the registrations committed in one transaction.
+	MaxBatch int
+}
+
+// DefaultConfig is sized for a 2-core machine at several thousand
+// registrations a second: a second of queue at most, batches that commit in a
+// few milliseconds.
+var DefaultConfig = Config{QueueSize: 8192, MaxBatch: 1024}
+
+// Observer receives what the writer does, for metrics. Implementations must
+// be cheap and must not block.
+type Observer interface {
+	ObserveCommit(size int, took time.Duration, err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) ObserveCommit(int, time.Duration, error) {}
+
+type pending struct {
+	nr   turnero.NewRegistration
+	done chan result
+}
+
+type result struct {
+	out turnero.InsertOutcome
+	err error
+}
+
+// Service takes registrations and answers status questions.
+type Service struct {
+	campaign *turnero.Campaign
+	keys     *pii.Keyring
+	store    turnero.RegistrationStore
+	clock    turnero.Clock
+	log      *slog.Logger
+	observer Observer
+	maxBatch int
+
+	mu      sync.RWMutex // guards closed against sends on a closed queue
+	closed  bool
+	queue   chan *pending
+	stopped chan struct{}
+	pool    sync.Pool
+}
+
+// New returns a Service; call Start before taking registrations and Close to
+// drain them.
+func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.RegistrationStore,
+	clock turnero.Clock, obs Observer, log *slog.Logger) (*Service, error) {
+	if cfg.QueueSize < 1 || cfg.MaxBatch < 1 {
+		return nil, fmt.Errorf("intake: queue size and batch size must be positive, got %d and %d", cfg.QueueSize, cfg.MaxBatch)
+	}
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	s := &Service{
+		campaign: c, keys: keys, store: store, clock: clock, log: log, observer: obs,
+		maxBatch: cfg.MaxBatch,
+		queue:    make(chan *pending, cfg.QueueSize),
+		stopped:  make(chan struct{}),
+	}
+	s.pool.New = func() any { return &pending{done: make(chan result, 1)} }
+	return s, nil
+}
+
+// Campaign is the campaign this service registers people for.
+func (s *Service) Campaign() *turnero.Campaign { return s.campaign }
+
+// Start runs the writer.
+func (s *Service) Start() { go s.write() }
+
+// Close stops taking registrations, commits and answers what is queued, and
+// waits for the writer to finish.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.queue)
+	}
+	s.mu.Unlock()
+	<-s.stopped
+}
+
+// QueueDepth is the number of registrations waiting for the writer.
+func (s *Service) QueueDepth() int { return len(s.queue) }
+
+// QueueCapacity is the bound of the queue.
+func (s *Service) QueueCapacity() int { return cap(s.queue) }
+
+// Ready reports whether a registration would be taken now.
+func (s *Service) Ready(ctx context.Context) error {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return turnero.ErrShuttingDown
+	}
+	if len(s.queue) >= cap(s.queue) {
+		return turnero.ErrOverloaded
+	}
+	if err := s.store.Ping(ctx); err != nil {
+		return &turnero.Error{Code: turnero.CodeUnavailable, Key: "store_unavailable", Err: err}
+	}
+	return nil
+}
+
+// Receipt is the answer to a registration.
+type Receipt struct {
+	TrackingCode string
+	Sequence     int64
+	Status       string
+	Group        string
+	Duplicate    bool
+}
+
+// Register validates, seals and durably records a registration, or says why
+// not. The same person registering again gets their first receipt back.
+func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest) (Receipt, error) {
+	now := s.clock.Now()
+	a, err := s.campaign.ValidateRegistration(req, now)
+	if err != nil {
+		return Receipt{}, err
+	}
+	p := &a.Personal
+	docHash := s.keys.DocumentHash(p.DocumentType, p.Document)
+	keyID, sealed := s.keys.Seal(p, docHash)
+	nr := turnero.NewRegistration{
+		TrackingCode: turnero.NewTrackingCode(),
+		DocumentHash: docHash,
+		IdentityHash: s.keys.IdentityHash(p.DocumentType, p.Document, p.BirthDate),
+		Group:        a.Group,
+		Department:   a.Department,
+		Age:          a.Age,
+		Channel:      a.Channel,
+		KeyID:        keyID,
+		Sealed:       sealed,
+		ReceivedAt:   now,
+	}
+	out, err := s.submit(nr)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if out.Err != nil {
+		return Receipt{}, out.Err
+	}
+	r := out.Registration
+	return Receipt{TrackingCode: r.TrackingCode, Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
+}
+
+// submit queues a registration for the writer and waits for its durable
+// outcome. It does not give up when the caller's context ends: once queued,
+// the registration will be committed, and the answer is what it is.
+func (s *Service) submit(nr turnero.NewRegistration) (turnero.InsertOutcome, error) {
+	p := s.pool.Get().(*pending)
+	p.nr = nr
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		s.pool.Put(p)
+		return turnero.InsertOutcome{}, turnero.ErrShuttingDown
+	}
+	select {
+	case s.queue <- p:
+		s.mu.RUnlock()
+	default:
+		s.mu.RUnlock()
+		s.pool.Put(p)
+		return turnero.InsertOutcome{}, turnero.ErrOverloaded
+	}
+	r := <-p.done
+	p.nr = turnero.NewRegistration{}
+	s.pool.Put(p)
+	return r.out, r.err
+}
+
+// write is the single writer: it takes whatever is queued, up to MaxBatch,
+// commits it in one transaction and answers each request.
+func (s *Service) write() {
+	defer close(s.stopped)
+	batch := make([]*pending, 0, s.maxBatch)
+	rows := make([]turnero.NewRegistration, 0, s.maxBatch)
+	for first := range s.queue {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case p, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		rows = rows[:0]
+		for _, p := range batch {
+			rows = append(rows, p.nr)
+		}
+		start := time.Now()
+		// The batch is committed even if the server is shutting down: these
+		// people are waiting for an answer.
+		outs, err := s.store.InsertRegistrations(context.Background(), rows)
+		s.observer.ObserveCommit(len(rows), time.Since(start), err)
+		if err != nil {
+			s.log.Error("registration batch failed; answered 503", "size", len(rows), "err", err)
+			err = &turnero.Error{Code: turnero.CodeUnavailable, Key: "store_unavailable", Err: err}
+		}
+		for i, p := range batch {
+			if err != nil {
+				p.done <- result{err: err}
+			} else {
+				p.done <- result{out: outs[i]}
+			}
+		}
+	}
+}
+
+// Status is what a person sees of their registration. It holds no full
+// personal data: names and document are masked.
+type Status struct {
+	TrackingCode   string
+	Status         string
+	Group          turnero.Group
+	Sequence       int64
+	Position       int64
+	MaskedName     string
+	MaskedDocument string
+	DocumentType   string
+	Department     turnero.Department
+	ReceivedAt     time.Time
+}
+
+// StatusByCode returns the status of the registration with that tracking
+// code, as typed by a person.
+func (s *Service) StatusByCode(ctx context.Context, typed string) (Status, error) {
+	code, ok := turnero.ParseTrackingCode(typed)
+	if !ok {
+		return Status{}, turnero.ErrNotFound
+	}
+	r, err := s.store.RegistrationByCode(ctx, code)
+	if err != nil {
+		return Status{}, err
+	}
+	return s.status(ctx, r)
+}
+
+// LookupRequest finds a registration for someone who lost their code.
+type LookupRequest struct {
+	DocumentType   string `json:"document_type"`
+	DocumentNumber string `json:"document_number"`
+	BirthDate      string `json:"birth_date"`
+}
+
+// Lookup returns the status of the registration of that document and birth
+// date. Either being wrong gives the same not-found, with no hint of which.
+func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error) {
+	fe := turnero.FieldErrors{}
+	dt, ok := s.campaign.DocumentType(req.DocumentType)
+	if req.DocumentType == "" {
+		fe.Add("document_type", "required")
+	} else if !ok {
+		fe.Add("document_type", "document_type")
+	}
+	var doc string
+	if req.DocumentNumber == "" {
+		fe.Add("document_number", "required")
+	} else if ok {
+		var problem string
+		if doc, problem = turnero.CanonicalDocument(dt.Format, req.DocumentNumber); problem != "" {
+			fe.Add("document_number", problem)
+		}
+	}
+	if req.BirthDate == "" {
+		fe.Add("birth_date", "required")
+	} else if _, err := time.Parse("2006-01-02", req.BirthDate); err != nil || len(req.BirthDate) != 10 {
+		fe.Add("birth_date", "date_format")
+	}
+	if err := fe.Err(); err != nil {
+		return Status{}, err
+	}
+	r, err := s.store.RegistrationByDocument(ctx, s.keys.DocumentHash(dt.ID, doc))
+	if err != nil {
+		return Status{}, err
+	}
+	if !hmacEqual(r.IdentityHash, s.keys.IdentityHash(dt.ID, doc, req.BirthDate)) {
+		return Status{}, turnero.ErrNotFound
+	}
+	return s.status(ctx, r)
+}
+
+func (s *Service) status(ctx context.Context, r turnero.Registration) (Status, error) {
+	p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
+	if err != nil {
+		return Status{}, fmt.Errorf("status of %s: %w", r.TrackingCode, err)
+	}
+	st := Status{
+		TrackingCode:   r.TrackingCode,
+		Status:         r.Status,
+		Sequence:       r.Sequence,
+		MaskedName:     turnero.MaskName(p.GivenNames + " " + p.FamilyNames),
+		MaskedDocument: turnero.MaskDocument(p.Document),
+		DocumentType:   p.DocumentType,
+		ReceivedAt:     r.ReceivedAt,
+	}
+	st.Group, _ = s.campaign.Group(r.Group)
+	st.Department, _ = s.campaign.Department(r.Department)
+	if r.Status == turnero.StatusWaiting {
+		if st.Position, err = s.store.WaitingPosition(ctx, r.Group, r.GroupOrdinal); err != nil {
+			return Status{}, err
+		}
+	}
+	return st, nil
+}
+
+func hmacEqual(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var v byte
+	for i := range a {
+		v |= a[i] ^ b[i]
+	}
+	return v == 0
+}

@@ -1,0 +1,26 @@
+-- +goose Up
+-- Personal data lives only in personal_data, sealed (AES-256-GCM) under key_id.
+-- document_hash is a keyed blind index of the document; identity_hash binds the
+-- document to the birth date. Neither can be reversed without the key file.
+CREATE TABLE registrations (
+    sequence      INTEGER PRIMARY KEY,          -- place in line, never reused
+    tracking_code TEXT    NOT NULL UNIQUE,
+    document_hash BLOB    NOT NULL UNIQUE,      -- one registration per document
+    identity_hash BLOB    NOT NULL,
+    grp           TEXT    NOT NULL,
+    group_ordinal INTEGER NOT NULL,
+    department    TEXT    NOT NULL,
+    age           INTEGER NOT NULL,
+    channel       TEXT    NOT NULL,
+    status        TEXT    NOT NULL DEFAULT 'waiting',
+    key_id        TEXT    NOT NULL,
+    personal_data BLOB    NOT NULL,
+    received_at   INTEGER NOT NULL              -- Unix milliseconds
+) STRICT;
+
+CREATE UNIQUE INDEX registrations_group_ordinal ON registrations (grp, group_ordinal);
+-- Registrations that left the waiting list, to compute positions cheaply.
+CREATE INDEX registrations_departed ON registrations (grp, group_ordinal) WHERE status <> 'waiting';
+
+-- +goose Down
+DROP TABLE registrations;

@@ -1,0 +1,149 @@
+// Package sqlite stores turnero's data in an embedded SQLite database: WAL,
+// synchronous=FULL (a commit is on disk before it returns), one writer
+// connection and a pool of readers. SQL of this dialect stays in this package.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open turnero database.
+type DB struct {
+	path  string
+	write *sql.DB // one connection: SQLite has one writer at a time
+	read  *sql.DB
+
+	insert         *sql.Stmt // on write
+	byDocWrite     *sql.Stmt // on write
+	maxSequence    *sql.Stmt // on write
+	maxOrdinal     *sql.Stmt // on write
+	byCode         *sql.Stmt // on read
+	byDoc          *sql.Stmt // on read
+	departedBefore *sql.Stmt // on read
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	// FULL: the WAL is fsynced at every commit, so an acknowledged
+	// registration survives a power cut, not only a crash of the process.
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Write transactions take the lock at BEGIN: a deferred transaction
+		// that reads then writes fails at once with "database is locked" when
+		// another writer got there first.
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	write, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	db := &DB{path: path, write: write}
+	if err := db.migrate(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	read, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	n := 2 * runtime.GOMAXPROCS(0)
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxLifetime(0)
+	db.read = read
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s: %w", db.path, err)
+	}
+	return nil
+}
+
+const registrationColumns = `sequence, tracking_code, document_hash, identity_hash, grp, group_ordinal,
+	department, age, channel, status, key_id, personal_data, received_at`
+
+func (db *DB) prepare(ctx context.Context) error {
+	stmts := []struct {
+		dst  **sql.Stmt
+		on   *sql.DB
+		text string
+	}{
+		{&db.insert, db.write, `INSERT INTO registrations (` + registrationColumns + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT DO NOTHING`},
+		{&db.byDocWrite, db.write, `SELECT ` + registrationColumns + ` FROM registrations WHERE document_hash = ?`},
+		{&db.maxSequence, db.write, `SELECT COALESCE(MAX(sequence), 0) FROM registrations`},
+		{&db.maxOrdinal, db.write, `SELECT COALESCE(MAX(group_ordinal), 0) FROM registrations WHERE grp = ?`},
+		{&db.byCode, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE tracking_code = ?`},
+		{&db.byDoc, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE document_hash = ?`},
+		{&db.departedBefore, db.read, `SELECT COUNT(*) FROM registrations
+			WHERE grp = ? AND status <> 'waiting' AND group_ordinal <= ?`},
+	}
+	for _, s := range stmts {
+		st, err := s.on.PrepareContext(ctx, s.text)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*s.dst = st
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	errs = append(errs, db.write.Close())
+	return errors.Join(errs...)
+}
