@@ -22,6 +22,9 @@ type serveConfig struct {
 	QueueSize       int
 	MaxBatch        int
 	ShutdownTimeout time.Duration
+	// DebugAddr serves Go's pprof profiles, for measuring the hot path; off
+	// when empty. Never expose it publicly.
+	DebugAddr string
 }
 
 func defaultServeConfig() serveConfig {
@@ -56,6 +59,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "key file for personal data (env TURNERO_KEY_FILE); without one, a key is created in the data directory for trying turnero out")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "registrations waiting for the writer before new ones get 503")
 	fs.IntVar(&c.MaxBatch, "batch", c.MaxBatch, "largest number of registrations committed in one transaction")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight on SIGTERM")
 }
 

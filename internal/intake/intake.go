@@ -7,6 +7,7 @@ package intake
 
 import (
 	"context"
+	"crypto/subtle"
 
 	"fmt"
 	"log/slog"
@@ -150,7 +151,6 @@ func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest
 	docHash := s.keys.DocumentHash(p.DocumentType, p.Document)
 	keyID, sealed := s.keys.Seal(p, docHash)
 	nr := turnero.NewRegistration{
-		TrackingCode: turnero.NewTrackingCode(),
 		DocumentHash: docHash,
 		IdentityHash: s.keys.IdentityHash(p.DocumentType, p.Document, p.BirthDate),
 		Group:        a.Group,
@@ -169,7 +169,7 @@ func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest
 		return Receipt{}, out.Err
 	}
 	r := out.Registration
-	return Receipt{TrackingCode: r.TrackingCode, Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
+	return Receipt{TrackingCode: s.keys.TrackingCode(r.Sequence), Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
 }
 
 // submit queues a registration for the writer and waits for its durable
@@ -259,11 +259,11 @@ type Status struct {
 // StatusByCode returns the status of the registration with that tracking
 // code, as typed by a person.
 func (s *Service) StatusByCode(ctx context.Context, typed string) (Status, error) {
-	code, ok := turnero.ParseTrackingCode(typed)
+	seq, ok := s.keys.SequenceOf(typed)
 	if !ok {
 		return Status{}, turnero.ErrNotFound
 	}
-	r, err := s.store.RegistrationByCode(ctx, code)
+	r, err := s.store.RegistrationBySequence(ctx, seq)
 	if err != nil {
 		return Status{}, err
 	}
@@ -308,7 +308,7 @@ func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error
 	if err != nil {
 		return Status{}, err
 	}
-	if !hmacEqual(r.IdentityHash, s.keys.IdentityHash(dt.ID, doc, req.BirthDate)) {
+	if subtle.ConstantTimeCompare(r.IdentityHash, s.keys.IdentityHash(dt.ID, doc, req.BirthDate)) != 1 {
 		return Status{}, turnero.ErrNotFound
 	}
 	return s.status(ctx, r)
@@ -317,10 +317,10 @@ func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error
 func (s *Service) status(ctx context.Context, r turnero.Registration) (Status, error) {
 	p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
 	if err != nil {
-		return Status{}, fmt.Errorf("status of %s: %w", r.TrackingCode, err)
+		return Status{}, fmt.Errorf("status of registration %d: %w", r.Sequence, err)
 	}
 	st := Status{
-		TrackingCode:   r.TrackingCode,
+		TrackingCode:   s.keys.TrackingCode(r.Sequence),
 		Status:         r.Status,
 		Sequence:       r.Sequence,
 		MaskedName:     turnero.MaskName(p.GivenNames + " " + p.FamilyNames),
@@ -336,15 +336,4 @@ func (s *Service) status(ctx context.Context, r turnero.Registration) (Status, e
 		}
 	}
 	return st, nil
-}
-
-func hmacEqual(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	var v byte
-	for i := range a {
-		v |= a[i] ^ b[i]
-	}
-	return v == 0
 }

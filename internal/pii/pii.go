@@ -36,12 +36,13 @@ const (
 )
 
 // Keyring holds the keys of one installation: one index key that never
-// changes (blind indexes must stay comparable) and data keys by id, the first
+// changes (blind indexes and tracking codes must stay comparable) and data keys by id, the first
 // of which seals new records.
 type Keyring struct {
 	activeID string
 	aeads    map[string]cipher.AEAD
 	hmacs    sync.Pool
+	codes    codeCipher
 }
 
 // LoadKeyFile reads a key file written by WriteKeyFile.
@@ -141,6 +142,13 @@ func ParseKeyFile(r io.Reader) (*Keyring, error) {
 		return nil, err
 	}
 	k.hmacs.New = func() any { return hmac.New(sha256.New, hk) }
+	ck, err := hkdf.Key(sha256.New, index, nil, "turnero tracking code v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	if k.codes, err = newCodeCipher(ck); err != nil {
+		return nil, err
+	}
 	return k, nil
 }
 

@@ -52,36 +52,27 @@ func insertBatch(ctx context.Context, tx *sql.Tx, db *DB, batch []turnero.NewReg
 				return nil, fmt.Errorf("read last ordinal of %s: %w", nr.Group, err)
 			}
 		}
-		for attempt := 0; ; attempt++ {
-			res, err := insert.ExecContext(ctx, seq+1, nr.TrackingCode, nr.DocumentHash, nr.IdentityHash, nr.Group, ord+1,
-				nr.Department, nr.Age, nr.Channel, nr.KeyID, nr.Sealed, nr.ReceivedAt.UnixMilli())
-			if err != nil {
-				return nil, fmt.Errorf("insert registration: %w", err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return nil, fmt.Errorf("insert registration: %w", err)
-			}
-			if n == 1 {
-				seq++
-				ord++
-				out[i].Registration = turnero.Registration{NewRegistration: nr, Sequence: seq, GroupOrdinal: ord, Status: turnero.StatusWaiting}
-				break
-			}
-			// Nothing inserted: either the person is already registered, or
-			// (rarely) the random tracking code is taken.
+		res, err := insert.ExecContext(ctx, seq+1, nr.DocumentHash, nr.IdentityHash, nr.Group, ord+1,
+			nr.Department, nr.Age, nr.Channel, nr.KeyID, nr.Sealed, nr.ReceivedAt.UnixMilli())
+		if err != nil {
+			return nil, fmt.Errorf("insert registration: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("insert registration: %w", err)
+		}
+		if n == 1 {
+			seq++
+			ord++
+			out[i].Registration = turnero.Registration{NewRegistration: nr, Sequence: seq, GroupOrdinal: ord, Status: turnero.StatusWaiting}
+		} else {
+			// The document is registered already (possibly earlier in
+			// this very batch).
 			existing, err := scanRegistration(byDoc.QueryRowContext(ctx, nr.DocumentHash))
-			if err == nil {
-				out[i] = outcomeForExisting(existing, nr)
-				break
-			}
-			if !errors.Is(err, turnero.ErrNotFound) {
+			if err != nil {
 				return nil, fmt.Errorf("read existing registration: %w", err)
 			}
-			if attempt == 8 {
-				return nil, errors.New("insert registration: no free tracking code after 8 tries")
-			}
-			nr.TrackingCode = turnero.NewTrackingCode()
+			out[i] = outcomeForExisting(existing, nr)
 		}
 		ordinals[nr.Group] = ord
 	}
@@ -97,11 +88,11 @@ func outcomeForExisting(existing turnero.Registration, nr turnero.NewRegistratio
 	return turnero.InsertOutcome{Err: turnero.ErrIdentityClash}
 }
 
-// RegistrationByCode returns the registration with that canonical tracking code.
-func (db *DB) RegistrationByCode(ctx context.Context, code string) (turnero.Registration, error) {
-	r, err := scanRegistration(db.byCode.QueryRowContext(ctx, code))
+// RegistrationBySequence returns the registration with that sequence number.
+func (db *DB) RegistrationBySequence(ctx context.Context, sequence int64) (turnero.Registration, error) {
+	r, err := scanRegistration(db.bySequence.QueryRowContext(ctx, sequence))
 	if err != nil && !errors.Is(err, turnero.ErrNotFound) {
-		return r, fmt.Errorf("registration by code: %w", err)
+		return r, fmt.Errorf("registration by sequence: %w", err)
 	}
 	return r, err
 }
@@ -128,7 +119,7 @@ func (db *DB) WaitingPosition(ctx context.Context, group string, ordinal int64) 
 func scanRegistration(row *sql.Row) (turnero.Registration, error) {
 	var r turnero.Registration
 	var received int64
-	err := row.Scan(&r.Sequence, &r.TrackingCode, &r.DocumentHash, &r.IdentityHash, &r.Group, &r.GroupOrdinal,
+	err := row.Scan(&r.Sequence, &r.DocumentHash, &r.IdentityHash, &r.Group, &r.GroupOrdinal,
 		&r.Department, &r.Age, &r.Channel, &r.Status, &r.KeyID, &r.Sealed, &received)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, turnero.ErrNotFound

@@ -30,7 +30,7 @@ type DB struct {
 	byDocWrite     *sql.Stmt // on write
 	maxSequence    *sql.Stmt // on write
 	maxOrdinal     *sql.Stmt // on write
-	byCode         *sql.Stmt // on read
+	bySequence     *sql.Stmt // on read
 	byDoc          *sql.Stmt // on read
 	departedBefore *sql.Stmt // on read
 }
@@ -43,6 +43,11 @@ func dsn(path string, readOnly bool) string {
 	// registration survives a power cut, not only a crash of the process.
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// A large page cache and memory-mapped reads keep the random B-tree pages
+	// of the document index in memory: with the default 2 MB cache every
+	// insert read pages back with a syscall.
+	q.Add("_pragma", "cache_size(-131072)")
+	q.Add("_pragma", "mmap_size(1073741824)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
@@ -101,7 +106,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-const registrationColumns = `sequence, tracking_code, document_hash, identity_hash, grp, group_ordinal,
+const registrationColumns = `sequence, document_hash, identity_hash, grp, group_ordinal,
 	department, age, channel, status, key_id, personal_data, received_at`
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -111,11 +116,11 @@ func (db *DB) prepare(ctx context.Context) error {
 		text string
 	}{
 		{&db.insert, db.write, `INSERT INTO registrations (` + registrationColumns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT DO NOTHING`},
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT (document_hash) DO NOTHING`},
 		{&db.byDocWrite, db.write, `SELECT ` + registrationColumns + ` FROM registrations WHERE document_hash = ?`},
 		{&db.maxSequence, db.write, `SELECT COALESCE(MAX(sequence), 0) FROM registrations`},
 		{&db.maxOrdinal, db.write, `SELECT COALESCE(MAX(group_ordinal), 0) FROM registrations WHERE grp = ?`},
-		{&db.byCode, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE tracking_code = ?`},
+		{&db.bySequence, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
 		{&db.byDoc, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE document_hash = ?`},
 		{&db.departedBefore, db.read, `SELECT COUNT(*) FROM registrations
 			WHERE grp = ? AND status <> 'waiting' AND group_ordinal <= ?`},

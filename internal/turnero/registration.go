@@ -287,7 +287,6 @@ const (
 // NewRegistration is a validated registration ready to be stored: personal
 // data sealed, document reduced to keyed hashes.
 type NewRegistration struct {
-	TrackingCode string
 	// DocumentHash is the blind index of the document (type and number): one
 	// registration per value.
 	DocumentHash []byte
@@ -332,8 +331,8 @@ type RegistrationStore interface {
 	// and returns one outcome per input. When it returns an error nothing of
 	// the batch was stored.
 	InsertRegistrations(ctx context.Context, batch []NewRegistration) ([]InsertOutcome, error)
-	// RegistrationByCode returns ErrNotFound for an unknown code.
-	RegistrationByCode(ctx context.Context, code string) (Registration, error)
+	// RegistrationBySequence returns ErrNotFound for an unknown sequence.
+	RegistrationBySequence(ctx context.Context, sequence int64) (Registration, error)
 	// RegistrationByDocument looks a registration up by its blind index.
 	RegistrationByDocument(ctx context.Context, documentHash []byte) (Registration, error)
 	// WaitingPosition returns how many waiting registrations of the group are

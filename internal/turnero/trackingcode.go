@@ -1,15 +1,11 @@
 package turnero
 
-import (
-	"crypto/rand"
-	"encoding/binary"
-)
-
-// Tracking codes are 10 random Crockford base32 characters (50 bits) and a
-// Luhn mod 32 check character: short enough to read aloud or type on a phone,
-// unguessable, and not derived from any personal data. A mistyped character or
-// two swapped neighbours are caught before any lookup. Written with dashes
-// (K7M2-Q9XP-4TZ) for people; stored and compared without them.
+// Tracking codes are 10 Crockford base32 characters (50 bits) and a Luhn mod
+// 32 check character: short enough to read aloud or type on a phone, and a
+// mistyped character or two swapped neighbours are caught before any lookup.
+// Written with dashes (K7M2-Q9XP-4TZ) for people; compared without them. The
+// 50 bits are a keyed permutation of the sequence number (package pii), not
+// derived from any personal data.
 const (
 	crockford       = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	trackingDataLen = 10
@@ -30,24 +26,16 @@ func init() {
 		}
 	}
 	// Crockford's aliases for characters people confuse.
-	for _, a := range []struct {
-		from byte
-		to   byte
-	}{{'O', '0'}, {'o', '0'}, {'I', '1'}, {'i', '1'}, {'L', '1'}, {'l', '1'}} {
+	for _, a := range []struct{ from, to byte }{{'O', '0'}, {'o', '0'}, {'I', '1'}, {'i', '1'}, {'L', '1'}, {'l', '1'}} {
 		crockfordValue[a.from] = crockfordValue[a.to]
 	}
 }
 
-// NewTrackingCode returns a fresh random code in canonical form.
-func NewTrackingCode() string {
-	var raw [8]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error()) // cannot happen on supported systems
-	}
-	v := binary.LittleEndian.Uint64(raw[:])
+// EncodeTrackingCode writes the low 50 bits of v as a canonical code.
+func EncodeTrackingCode(v uint64) string {
 	var out [TrackingCodeLen]byte
 	var vals [trackingDataLen]int
-	for i := 0; i < trackingDataLen; i++ {
+	for i := trackingDataLen - 1; i >= 0; i-- {
 		vals[i] = int(v & 31)
 		out[i] = crockford[vals[i]]
 		v >>= 5
@@ -61,25 +49,19 @@ func luhn32(vals []int) int {
 	factor, sum := 2, 0
 	for i := len(vals) - 1; i >= 0; i-- {
 		addend := factor * vals[i]
-		addend = addend/32 + addend%32
-		sum += addend
-		if factor == 2 {
-			factor = 1
-		} else {
-			factor = 2
-		}
+		sum += addend/32 + addend%32
+		factor = 3 - factor
 	}
 	return (32 - sum%32) % 32
 }
 
-// ParseTrackingCode accepts a code as a person may type it (any case, with
-// dashes or spaces, O for 0 and I or L for 1) and returns its canonical form,
-// or false when it is not a well-formed code.
-func ParseTrackingCode(s string) (string, bool) {
+// DecodeTrackingCode reads a code as a person may type it (any case, with
+// dashes or spaces, O for 0 and I or L for 1) and returns its 50 bits, or
+// false when it is malformed or its check character does not match.
+func DecodeTrackingCode(s string) (uint64, bool) {
 	if len(s) > 32 {
-		return "", false
+		return 0, false
 	}
-	var out [TrackingCodeLen]byte
 	var vals [TrackingCodeLen]int
 	n := 0
 	for i := 0; i < len(s); i++ {
@@ -89,16 +71,19 @@ func ParseTrackingCode(s string) (string, bool) {
 		}
 		v := crockfordValue[c]
 		if v < 0 || n == TrackingCodeLen {
-			return "", false
+			return 0, false
 		}
 		vals[n] = int(v)
-		out[n] = crockford[v]
 		n++
 	}
 	if n != TrackingCodeLen || luhn32(vals[:trackingDataLen]) != vals[trackingDataLen] {
-		return "", false
+		return 0, false
 	}
-	return string(out[:]), true
+	var v uint64
+	for _, x := range vals[:trackingDataLen] {
+		v = v<<5 | uint64(x)
+	}
+	return v, true
 }
 
 // FormatTrackingCode writes a canonical code in groups for people: K7M2-Q9XP-4TZ.

@@ -3,8 +3,8 @@
 -- document_hash is a keyed blind index of the document; identity_hash binds the
 -- document to the birth date. Neither can be reversed without the key file.
 CREATE TABLE registrations (
-    sequence      INTEGER PRIMARY KEY,          -- place in line, never reused
-    tracking_code TEXT    NOT NULL UNIQUE,
+    sequence      INTEGER PRIMARY KEY,          -- place in line, never reused;
+                                                -- the tracking code is a keyed permutation of it
     document_hash BLOB    NOT NULL UNIQUE,      -- one registration per document
     identity_hash BLOB    NOT NULL,
     grp           TEXT    NOT NULL,
