@@ -258,7 +258,10 @@ func validEmail(s string) bool {
 		}
 	}
 	for _, r := range local {
-		if r < 0x21 || r == 0x7f || r == utf8.RuneError {
+		// Control, format (bidi overrides, zero-width) and space characters
+		// beyond ASCII too: an address that displays unlike what it is.
+		if r < 0x21 || r == 0x7f || r == utf8.RuneError ||
+			unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
 			return false
 		}
 	}
