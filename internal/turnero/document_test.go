@@ -53,7 +53,7 @@ func TestCanonicalDocumentCedula(t *testing.T) {
 		{"1234567", "", "document_check_digit"}, // read as 123.456-7
 		// Not a cédula at all.
 		{"", "", "document_format"},
-		{"123456", "", "document_format"},      // too short: 5 digits and a check digit
+		{"123456", "", "document_format"},       // too short: 5 digits and a check digit
 		{"1.234.567-22", "", "document_format"}, // too long
 		{"123456789", "", "document_format"},
 		{"1234567-A", "", "document_format"},

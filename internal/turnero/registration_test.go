@@ -247,7 +247,7 @@ func TestValidateRegistrationGroupsAndAges(t *testing.T) {
 	}{
 		{birth: "1930-06-01", group: "age-80-plus"},
 		{birth: "1941-03-01", group: "age-80-plus"}, // 80 on the reference day
-		{birth: "1941-03-02", group: "age-70-79"},  // 80 the day after
+		{birth: "1941-03-02", group: "age-70-79"},   // 80 the day after
 		{birth: "1950-12-31", group: "age-70-79"},
 		{birth: "1958-03-14", group: "age-60-69"},
 		{birth: "1960-02-29", group: "age-60-69"}, // a leap day
