@@ -1,0 +1,195 @@
+// Package postgres stores turnero's data in PostgreSQL, for deployments of
+// more than one node on a shared database. It passes the same contract
+// (package storetest) as the embedded SQLite engine and answers the same way:
+// one registration per document, sequence numbers that increase in commit
+// order across every node, a batch stored in one transaction and one WAL
+// flush. SQL of this dialect stays in this package; nothing outside it
+// imports pgx.
+//
+// It must never acknowledge what is not durable: every failure, including a
+// commit whose outcome is unknown because the connection broke, is returned
+// as an error and the caller answers "try again" (the retry then finds the
+// registration if it was stored after all).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+const (
+	// writeTimeout bounds one batch: a database that does not answer (a
+	// network partition, a stalled node holding the registration lock) turns
+	// into an error and a 503 instead of a request that hangs.
+	writeTimeout = 10 * time.Second
+	// pingTimeout bounds readiness checks.
+	pingTimeout = 2 * time.Second
+	// connectTimeout applies when the URL does not set connect_timeout.
+	connectTimeout = 5 * time.Second
+
+	// Advisory lock namespaces (first key of the two-key form). The second key
+	// identifies the table or the schema, so that several deployments in one
+	// database (or the tests' schemas) never wait for each other.
+	lockSpaceRegistrations int32 = 0x7475726e // "turn"
+	lockSpaceLeader        int32 = 0x6c656164 // "lead"
+)
+
+// DB is an open turnero database on PostgreSQL.
+type DB struct {
+	// write holds one connection: each node has a single writer (package
+	// intake), and a pool of its own means readers can never keep it waiting.
+	write *pgxpool.Pool
+	read  *pgxpool.Pool
+
+	// registrationsLock is the second key of the advisory lock that orders
+	// batches of every node: the OID of this schema's registrations table.
+	registrationsLock int32
+	// schemaOID scopes leader locks to this schema.
+	schemaOID uint32
+}
+
+// CheckURL reports whether s is a PostgreSQL URL turnero can use, without
+// connecting, so that a bad setting fails at start-up with a clear message.
+func CheckURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("must be a URL of the form postgres://USER@HOST:PORT/DATABASE")
+	}
+	cfg, err := pgxpool.ParseConfig(s)
+	if err != nil {
+		return err
+	}
+	if v := strings.ToLower(cfg.ConnConfig.RuntimeParams["synchronous_commit"]); v == "off" {
+		return errors.New("synchronous_commit=off would acknowledge registrations before they are durable")
+	}
+	return nil
+}
+
+// Open connects to the database at connString (a postgres:// URL; pgxpool's
+// pool_max_conns and the like apply to the reading pool), brings its schema
+// up to date and returns it. Tables live in the first schema of the search
+// path, so one database can hold several deployments.
+func Open(ctx context.Context, connString string) (*DB, error) {
+	if err := CheckURL(connString); err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	readCfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	if readCfg.ConnConfig.ConnectTimeout == 0 {
+		readCfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	// A dead connection is noticed before a request uses it.
+	readCfg.PingTimeout = pingTimeout
+
+	writeCfg := readCfg.Copy()
+	writeCfg.MaxConns, writeCfg.MinConns = 1, 1
+	params := writeCfg.ConnConfig.RuntimeParams
+	if params["synchronous_commit"] == "" {
+		// The server's or database's default might be off; an acknowledged
+		// registration must be flushed (and replicated, when the primary
+		// has synchronous standbys configured).
+		params["synchronous_commit"] = "on"
+	}
+	// A node that stalls inside a batch (paused, partitioned) would hold the
+	// lock every node's writer takes; the server ends such a transaction.
+	params["idle_in_transaction_session_timeout"] = "10s"
+
+	db := &DB{}
+	if db.read, err = pgxpool.NewWithConfig(ctx, readCfg); err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if db.write, err = pgxpool.NewWithConfig(ctx, writeCfg); err != nil {
+		db.read.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := db.migrate(ctx, readCfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var tableOID uint32
+	if err := db.read.QueryRow(ctx, `SELECT 'registrations'::regclass::oid, n.oid
+		FROM pg_namespace n WHERE n.nspname = current_schema()`).Scan(&tableOID, &db.schemaOID); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	db.registrationsLock = int32(tableOID)
+	return db, nil
+}
+
+// migrate applies the embedded migrations under goose's session lock (a
+// PostgreSQL advisory lock), so that nodes starting together never migrate at
+// once. The lock id is scoped to the schema: deployments or tests in other
+// schemas of the same database do not wait for each other.
+func (db *DB) migrate(ctx context.Context, cfg *pgxpool.Config) error {
+	var schema *string
+	if err := db.read.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if schema == nil {
+		return errors.New("migrate: no schema of the search_path exists; create it or fix search_path in the database URL")
+	}
+	h := fnv.New64a()
+	h.Write([]byte("turnero migrations " + *schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate schema %s: %w", *schema, err)
+	}
+	return nil
+}
+
+// Ping reports whether the database takes writes: reachable, and a primary
+// rather than a standby (after a failover the old primary may come back as
+// one).
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	var standby bool
+	if err := db.read.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	if standby {
+		return errors.New("ping postgres: the database is a read-only standby")
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	if db.write != nil {
+		db.write.Close()
+	}
+	if db.read != nil {
+		db.read.Close()
+	}
+	return nil
+}
