@@ -1,8 +1,8 @@
 package turnero
 
-// Tracking codes are 10 Crockford base32 characters (50 bits) and a Luhn mod
-// 32 check character: short enough to read aloud or type on a phone, and a
-// mistyped character or two swapped neighbours are caught before any lookup.
+// Tracking codes are 10 Crockford base32 characters (50 bits) and a check
+// character: short enough to read aloud or type on a phone, and a mistyped
+// character or two swapped neighbours are caught before any lookup.
 // Written with dashes (K7M2-Q9XP-4TZ) for people; compared without them. The
 // 50 bits are a keyed permutation of the sequence number (package pii), not
 // derived from any personal data.
@@ -40,19 +40,48 @@ func EncodeTrackingCode(v uint64) string {
 		out[i] = crockford[vals[i]]
 		v >>= 5
 	}
-	out[trackingDataLen] = crockford[luhn32(vals[:])]
+	out[trackingDataLen] = crockford[checkValue(vals[:])]
 	return string(out[:])
 }
 
-// luhn32 computes the Luhn mod N check value with N = 32.
-func luhn32(vals []int) int {
-	factor, sum := 2, 0
-	for i := len(vals) - 1; i >= 0; i-- {
-		addend := factor * vals[i]
-		sum += addend/32 + addend%32
-		factor = 3 - factor
+// checkValue computes the check character: the sum over GF(32) of each data
+// value times α^k, k = 1 for the last data character, 2 for the one before it,
+// and so on; the check character itself has weight 1. The weights are
+// distinct and non-zero, so every single substitution and every swap of two
+// different neighbours (the check character included) changes the sum. Luhn
+// mod 32, used before, let the swap of 0 and Z through.
+func checkValue(vals []int) int {
+	sum := 0
+	for i, v := range vals {
+		sum ^= checkTable[len(vals)-1-i][v]
 	}
-	return (32 - sum%32) % 32
+	return sum
+}
+
+// checkTable[k][v] is α^(k+1)·v in GF(32) = GF(2)[x]/(x⁵+x²+1), α = x.
+var checkTable [trackingDataLen][32]int
+
+func init() {
+	gfMul := func(a, b int) int {
+		p := 0
+		for ; b > 0; b >>= 1 {
+			if b&1 != 0 {
+				p ^= a
+			}
+			a <<= 1
+			if a&32 != 0 {
+				a ^= 0b100101
+			}
+		}
+		return p
+	}
+	w := 2 // α
+	for k := range checkTable {
+		for v := range checkTable[k] {
+			checkTable[k][v] = gfMul(w, v)
+		}
+		w = gfMul(w, 2)
+	}
 }
 
 // DecodeTrackingCode reads a code as a person may type it (any case, with
@@ -76,7 +105,7 @@ func DecodeTrackingCode(s string) (uint64, bool) {
 		vals[n] = int(v)
 		n++
 	}
-	if n != TrackingCodeLen || luhn32(vals[:trackingDataLen]) != vals[trackingDataLen] {
+	if n != TrackingCodeLen || checkValue(vals[:trackingDataLen]) != vals[trackingDataLen] {
 		return 0, false
 	}
 	var v uint64
