@@ -14,69 +14,83 @@ import (
 var _ turnero.RegistrationStore = (*DB)(nil)
 
 // InsertRegistrations stores a batch in one transaction and one fsync. The
-// sequence and group ordinals are read from the table inside the write
-// transaction, so they continue after a crash without gaps being reused and
-// stay right if another process wrote in between.
+// sequence and group ordinals continue from what the table holds, read inside
+// the write transaction, so they continue after a crash without reusing a
+// number and stay right if another process wrote in between. The document
+// index is updated only once the transaction is durable.
 func (db *DB) InsertRegistrations(ctx context.Context, batch []turnero.NewRegistration) ([]turnero.InsertOutcome, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin registration batch: %w", err)
 	}
 	defer tx.Rollback()
-	out, err := insertBatch(ctx, tx, db, batch)
+	out, keys, seqs, err := db.insertBatch(ctx, tx, batch)
 	if err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit registration batch: %w", err)
 	}
+	db.docs.add(keys, seqs)
 	return out, nil
 }
 
-func insertBatch(ctx context.Context, tx *sql.Tx, db *DB, batch []turnero.NewRegistration) ([]turnero.InsertOutcome, error) {
+func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, batch []turnero.NewRegistration) (
+	out []turnero.InsertOutcome, keys [][hashKeyLen]byte, seqs []int64, err error) {
+	newDocs := tx.StmtContext(ctx, db.newDocuments)
+	err = db.docs.catchUp(ctx, func(ctx context.Context, after int64) (*sql.Rows, error) {
+		return newDocs.QueryContext(ctx, after)
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	insert := tx.StmtContext(ctx, db.insert)
-	byDoc := tx.StmtContext(ctx, db.byDocWrite)
+	bySeq := tx.StmtContext(ctx, db.bySequenceWrite)
 	maxOrdinal := tx.StmtContext(ctx, db.maxOrdinal)
 
-	var seq int64
-	if err := tx.StmtContext(ctx, db.maxSequence).QueryRowContext(ctx).Scan(&seq); err != nil {
-		return nil, fmt.Errorf("read last sequence: %w", err)
-	}
+	seq := db.docs.last()
 	ordinals := make(map[string]int64, 4)
-	out := make([]turnero.InsertOutcome, len(batch))
+	inBatch := make(map[[hashKeyLen]byte]int, len(batch)) // document → index in out
+	out = make([]turnero.InsertOutcome, len(batch))
+	keys = make([][hashKeyLen]byte, 0, len(batch))
+	seqs = make([]int64, 0, len(batch))
 	for i := range batch {
 		nr := batch[i]
+		k, ok := hashKey(nr.DocumentHash)
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("registration with a document hash of %d bytes", len(nr.DocumentHash))
+		}
+		if j, ok := inBatch[k]; ok {
+			out[i] = outcomeForExisting(out[j].Registration, nr)
+			continue
+		}
+		if existingSeq, ok := db.docs.lookup(nr.DocumentHash); ok {
+			existing, err := scanRegistration(bySeq.QueryRowContext(ctx, existingSeq))
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("read registration %d: %w", existingSeq, err)
+			}
+			out[i] = outcomeForExisting(existing, nr)
+			continue
+		}
 		ord, ok := ordinals[nr.Group]
 		if !ok {
 			if err := maxOrdinal.QueryRowContext(ctx, nr.Group).Scan(&ord); err != nil {
-				return nil, fmt.Errorf("read last ordinal of %s: %w", nr.Group, err)
+				return nil, nil, nil, fmt.Errorf("read last ordinal of %s: %w", nr.Group, err)
 			}
 		}
-		res, err := insert.ExecContext(ctx, seq+1, nr.DocumentHash, nr.IdentityHash, nr.Group, ord+1,
-			nr.Department, nr.Age, nr.Channel, nr.KeyID, nr.Sealed, nr.ReceivedAt.UnixMilli())
-		if err != nil {
-			return nil, fmt.Errorf("insert registration: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return nil, fmt.Errorf("insert registration: %w", err)
-		}
-		if n == 1 {
-			seq++
-			ord++
-			out[i].Registration = turnero.Registration{NewRegistration: nr, Sequence: seq, GroupOrdinal: ord, Status: turnero.StatusWaiting}
-		} else {
-			// The document is registered already (possibly earlier in
-			// this very batch).
-			existing, err := scanRegistration(byDoc.QueryRowContext(ctx, nr.DocumentHash))
-			if err != nil {
-				return nil, fmt.Errorf("read existing registration: %w", err)
-			}
-			out[i] = outcomeForExisting(existing, nr)
+		seq++
+		ord++
+		if _, err := insert.ExecContext(ctx, seq, nr.DocumentHash, nr.IdentityHash, nr.Group, ord,
+			nr.Department, nr.Age, nr.Channel, nr.KeyID, nr.Sealed, nr.ReceivedAt.UnixMilli()); err != nil {
+			return nil, nil, nil, fmt.Errorf("insert registration: %w", err)
 		}
 		ordinals[nr.Group] = ord
+		out[i].Registration = turnero.Registration{NewRegistration: nr, Sequence: seq, GroupOrdinal: ord, Status: turnero.StatusWaiting}
+		inBatch[k] = i
+		keys = append(keys, k)
+		seqs = append(seqs, seq)
 	}
-	return out, nil
+	return out, keys, seqs, nil
 }
 
 // outcomeForExisting decides between "the same person again" and "someone
@@ -99,11 +113,20 @@ func (db *DB) RegistrationBySequence(ctx context.Context, sequence int64) (turne
 
 // RegistrationByDocument returns the registration with that document hash.
 func (db *DB) RegistrationByDocument(ctx context.Context, documentHash []byte) (turnero.Registration, error) {
-	r, err := scanRegistration(db.byDoc.QueryRowContext(ctx, documentHash))
-	if err != nil && !errors.Is(err, turnero.ErrNotFound) {
-		return r, fmt.Errorf("registration by document: %w", err)
+	seq, ok := db.docs.lookup(documentHash)
+	if !ok {
+		// Perhaps registered by another process since we last looked.
+		err := db.docs.catchUp(ctx, func(ctx context.Context, after int64) (*sql.Rows, error) {
+			return db.newDocumentsRead.QueryContext(ctx, after)
+		})
+		if err != nil {
+			return turnero.Registration{}, fmt.Errorf("registration by document: %w", err)
+		}
+		if seq, ok = db.docs.lookup(documentHash); !ok {
+			return turnero.Registration{}, turnero.ErrNotFound
+		}
 	}
-	return r, err
+	return db.RegistrationBySequence(ctx, seq)
 }
 
 // WaitingPosition counts the waiting registrations of a group up to ordinal:

@@ -26,13 +26,15 @@ type DB struct {
 	write *sql.DB // one connection: SQLite has one writer at a time
 	read  *sql.DB
 
-	insert         *sql.Stmt // on write
-	byDocWrite     *sql.Stmt // on write
-	maxSequence    *sql.Stmt // on write
-	maxOrdinal     *sql.Stmt // on write
-	bySequence     *sql.Stmt // on read
-	byDoc          *sql.Stmt // on read
-	departedBefore *sql.Stmt // on read
+	docs *documentIndex
+
+	insert           *sql.Stmt // on write
+	bySequenceWrite  *sql.Stmt // on write
+	newDocuments     *sql.Stmt // on write
+	newDocumentsRead *sql.Stmt // on read
+	maxOrdinal       *sql.Stmt // on write
+	bySequence       *sql.Stmt // on read
+	departedBefore   *sql.Stmt // on read
 }
 
 func dsn(path string, readOnly bool) string {
@@ -69,7 +71,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	db := &DB{path: path, write: write}
+	db := &DB{path: path, write: write, docs: newDocumentIndex()}
 	if err := db.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -85,6 +87,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetConnMaxLifetime(0)
 	db.read = read
 	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// Load the document index now rather than on the first registration.
+	if err := db.docs.catchUp(ctx, func(ctx context.Context, after int64) (*sql.Rows, error) {
+		return db.newDocumentsRead.QueryContext(ctx, after)
+	}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -116,12 +125,12 @@ func (db *DB) prepare(ctx context.Context) error {
 		text string
 	}{
 		{&db.insert, db.write, `INSERT INTO registrations (` + registrationColumns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) ON CONFLICT (document_hash) DO NOTHING`},
-		{&db.byDocWrite, db.write, `SELECT ` + registrationColumns + ` FROM registrations WHERE document_hash = ?`},
-		{&db.maxSequence, db.write, `SELECT COALESCE(MAX(sequence), 0) FROM registrations`},
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`},
+		{&db.bySequenceWrite, db.write, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
+		{&db.newDocuments, db.write, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
+		{&db.newDocumentsRead, db.read, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
 		{&db.maxOrdinal, db.write, `SELECT COALESCE(MAX(group_ordinal), 0) FROM registrations WHERE grp = ?`},
 		{&db.bySequence, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
-		{&db.byDoc, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE document_hash = ?`},
 		{&db.departedBefore, db.read, `SELECT COUNT(*) FROM registrations
 			WHERE grp = ? AND status <> 'waiting' AND group_ordinal <= ?`},
 	}
