@@ -125,13 +125,21 @@ func language(r *http.Request) turnero.Lang {
 	return best
 }
 
+// isJSON accepts application/json and application/*+json, with parameters.
+// The common exact forms are checked without parsing.
+func isJSON(ct string) bool {
+	if ct == "application/json" || ct == "application/json; charset=utf-8" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
 // decodeJSON reads a JSON body of at most MaxBodyBytes into v, or returns the
 // domain error that says what is wrong with it: not JSON (415), too large
 // (413), unreadable (400), a field of the wrong type (422).
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (status int, key string, fields map[string]string) {
-	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || (mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		return http.StatusUnsupportedMediaType, "unsupported_media", nil
 	}
 	bp := bufPool.Get().(*[]byte)

@@ -22,12 +22,16 @@ type Server struct {
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// known holds the same routes without the catch-all, to tell an unknown
+	// path (404) from a known path with the wrong method (405).
+	known *http.ServeMux
 }
 
 // NewServer returns the handler of the whole API.
 func NewServer(in *intake.Service, m *metrics.Metrics, log *slog.Logger) *Server {
-	s := &Server{intake: in, metrics: m, log: log, mux: http.NewServeMux()}
+	s := &Server{intake: in, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux()}
 	s.routes()
+	s.mux.HandleFunc("/", s.unrouted)
 	return s
 }
 
@@ -38,10 +42,29 @@ func (s *Server) routes() {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.known.Handle("GET /metrics", s.metrics.Handler())
 }
 
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, h)
+	s.known.HandleFunc(pattern, h)
+}
+
+// unrouted answers requests no route takes, in JSON and in the person's
+// language rather than the mux's plain text: 405 with Allow for a known path,
+// 404 otherwise.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.known.Handler(r)
+	status, key := http.StatusNotFound, "route_not_found"
+	if pattern == "" {
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			status, key = http.StatusMethodNotAllowed, "method_not_allowed"
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+		}
+	}
+	writeJSONError(w, r, status, key, nil)
 }
 
 // ServeHTTP measures every request and turns a panic into a 500 without a
@@ -60,32 +83,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		route := r.Pattern
-		if route == "" || route == "/" {
+		if route == "" || route == "/" { // unrouted: one label, not one per path tried
 			route = "other"
 		}
 		s.metrics.ObserveRequest(route, rec.status, time.Since(start))
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
-		// Unknown path (404) or wrong method (405, with Allow): answer in
-		// JSON, in the person's language, rather than the mux's plain text.
-		probe := &headerProbe{header: http.Header{}}
-		h.ServeHTTP(probe, r)
-		if allow := probe.header.Get("Allow"); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
-		key := "route_not_found"
-		if probe.status == http.StatusMethodNotAllowed {
-			key = "method_not_allowed"
-		}
-		writeJSONError(rec, r, probe.status, key, nil)
-		return
-	}
 	s.mux.ServeHTTP(rec, r)
 }
 
-// headerProbe records what the mux would answer for a request it cannot route.
+// headerProbe records what a mux would answer for a request it cannot route.
 type headerProbe struct {
 	header http.Header
 	status int
