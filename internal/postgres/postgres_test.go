@@ -17,7 +17,7 @@ func open(t *testing.T) turnero.RegistrationStore {
 	return db
 }
 
-func openDB(t *testing.T, url string) *postgres.DB {
+func openDB(t testing.TB, url string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
