@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/turnero/turnero/internal/campaign"
@@ -103,6 +104,7 @@ func cmdLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&cfg.Concurrency, "c", 100, "concurrent connections")
 	fs.Int64Var(&cfg.Seed, "seed", time.Now().UnixNano(), "seed of the synthetic people (their documents start at a number drawn from it)")
 	fs.BoolVar(&cfg.SkipVerify, "no-verify", false, "do not read every acknowledged code back")
+	codesOut := fs.String("codes-out", "", "write the acknowledged tracking codes to this file, one per line (for bench/status.lua)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -114,6 +116,11 @@ func cmdLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	rep.Print(stdout)
+	if *codesOut != "" {
+		if err := os.WriteFile(*codesOut, []byte(strings.Join(rep.Codes, "\n")+"\n"), 0o600); err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+	}
 	if rep.Missing > 0 || rep.Changed > 0 || rep.DuplicateSequences > 0 {
 		return fmt.Errorf("loadtest: %d acknowledged registrations missing, %d changed, %d duplicate sequences",
 			rep.Missing, rep.Changed, rep.DuplicateSequences)

@@ -39,6 +39,7 @@ type Report struct {
 	Statuses           map[int]int
 	TransportErrors    int
 	Acknowledged       int
+	Codes              []string // acknowledged tracking codes
 	Verified           int
 	Missing            int
 	Changed            int
@@ -150,6 +151,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	slices.Sort(lat)
 	rep.Latencies = lat
 	rep.Acknowledged = len(acks)
+	rep.Codes = make([]string, len(acks))
+	for i, a := range acks {
+		rep.Codes[i] = a.code
+	}
 
 	seen := make(map[int64]string, len(acks))
 	for _, a := range acks {
