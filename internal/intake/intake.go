@@ -25,12 +25,16 @@ type Config struct {
 	QueueSize int
 	// MaxBatch bounds the registrations committed in one transaction.
 	MaxBatch int
+	// CommitTimeout bounds one batch's transaction. A store that stops
+	// answering (a database restarting, a full disk) turns into 503s for
+	// the people waiting, not into requests that hang.
+	CommitTimeout time.Duration
 }
 
 // DefaultConfig is sized for a 2-core machine at several thousand
 // registrations a second: a second of queue at most, batches that commit in a
 // few milliseconds.
-var DefaultConfig = Config{QueueSize: 8192, MaxBatch: 1024}
+var DefaultConfig = Config{QueueSize: 8192, MaxBatch: 1024, CommitTimeout: 10 * time.Second}
 
 // Observer receives what the writer does, for metrics. Implementations must
 // be cheap and must not block.
@@ -61,6 +65,7 @@ type Service struct {
 	log      *slog.Logger
 	observer Observer
 	maxBatch int
+	timeout  time.Duration
 
 	mu      sync.RWMutex // guards closed against sends on a closed queue
 	closed  bool
@@ -76,12 +81,16 @@ func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.Regis
 	if cfg.QueueSize < 1 || cfg.MaxBatch < 1 {
 		return nil, fmt.Errorf("intake: queue size and batch size must be positive, got %d and %d", cfg.QueueSize, cfg.MaxBatch)
 	}
+	if cfg.CommitTimeout <= 0 {
+		cfg.CommitTimeout = DefaultConfig.CommitTimeout
+	}
 	if obs == nil {
 		obs = nopObserver{}
 	}
 	s := &Service{
 		campaign: c, keys: keys, store: store, clock: clock, log: log, observer: obs,
 		maxBatch: cfg.MaxBatch,
+		timeout:  cfg.CommitTimeout,
 		queue:    make(chan *pending, cfg.QueueSize),
 		stopped:  make(chan struct{}),
 	}
@@ -224,8 +233,10 @@ func (s *Service) write() {
 		}
 		start := time.Now()
 		// The batch is committed even if the server is shutting down: these
-		// people are waiting for an answer.
-		outs, err := s.store.InsertRegistrations(context.Background(), rows)
+		// people are waiting for an answer. Hence a context of its own.
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		outs, err := s.store.InsertRegistrations(ctx, rows)
+		cancel()
 		s.observer.ObserveCommit(len(rows), time.Since(start), err)
 		if err != nil {
 			s.log.Error("registration batch failed; answered 503", "size", len(rows), "err", err)
