@@ -91,6 +91,8 @@ type file struct {
 		MaxAge   int      `toml:"max_age"`
 		Vaccines []string `toml:"vaccines"`
 	} `toml:"groups"`
+	Allocation *allocationFile `toml:"allocation"`
+	Centers    []centerFile    `toml:"centers"`
 }
 
 // Parse reads a campaign from TOML. Unknown settings are errors: a misspelt
@@ -150,6 +152,9 @@ func Parse(r io.Reader) (*turnero.Campaign, error) {
 		c.Groups = append(c.Groups, turnero.Group{
 			ID: g.ID, Name: g.Name, NameEN: g.NameEN, Kind: g.Kind, MinAge: g.MinAge, MaxAge: g.MaxAge, Vaccines: g.Vaccines,
 		})
+	}
+	if err := f.convertAllocation(c); err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -31,6 +31,10 @@ type Campaign struct {
 	Groups      []Group
 	Channels    []string
 	PlaceInLine PlaceInLinePolicy
+	// Centers are the vaccination centers the campaign file lists; more may
+	// be imported into storage.
+	Centers    []Center
+	Allocation AllocationPolicy
 }
 
 // Department is a first-level administrative division.
@@ -213,7 +217,10 @@ func (c *Campaign) Validate() error {
 			return bad(p.field, "must be %q or %q, got %q", KeepPlace, BackOfLine, p.v)
 		}
 	}
-	return nil
+	if c.Allocation == (AllocationPolicy{}) {
+		c.Allocation = DefaultAllocationPolicy
+	}
+	return c.ValidateAllocation()
 }
 
 // DocumentType returns the document type with that id.

@@ -19,6 +19,10 @@ const (
 	CodeConflict    Code = "conflict"    // contradicts what is stored (409)
 	CodeUnavailable Code = "unavailable" // try again later (503)
 	CodeInternal    Code = "internal"    // a fault of ours (500)
+	// CodeUnauthorized: no credentials, or not valid ones (401).
+	CodeUnauthorized Code = "unauthorized"
+	// CodeForbidden: valid credentials that do not allow this (403).
+	CodeForbidden Code = "forbidden"
 )
 
 // Error is the one error type of the domain. Message keys are looked up in the

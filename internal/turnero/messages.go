@@ -65,6 +65,14 @@ var messages = map[string]message{
 	"channel_unknown":      {"Canal no reconocido.", "Unknown channel."},
 	"tracking_code_format": {"El código de seguimiento no es válido; revíselo.", "The tracking code is not valid; please check it."},
 	"invalid_value":        {"El valor no es válido.", "The value is not valid."},
+
+	// Centers, groups, allocation (messages_allocation.go has the rest).
+}
+
+func init() {
+	for k, m := range allocationMessages {
+		messages[k] = m
+	}
 }
 
 // Message returns the text for key in lang, falling back to Spanish and then

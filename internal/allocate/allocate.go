@@ -1,0 +1,348 @@
+// Package allocate turns the waiting list into appointments: open groups in
+// priority order, each strictly in order of submission, first dose at the
+// earliest free slot in the person's department with a vaccine they are
+// allowed, second dose at the same center after the vaccine's interval, both
+// or neither. A run holds the agenda in memory and commits in large steps;
+// storage refuses a step computed against bookings that changed meanwhile,
+// and the run starts again. It never touches personal data.
+package allocate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// Config sizes a run.
+type Config struct {
+	// Every is how often Run allocates; 0 takes the campaign's
+	// allocation.interval.
+	Every time.Duration
+	// Page is how many registrations are read per query.
+	Page int
+	// Batch is how many people are committed per transaction. Larger is
+	// faster; smaller holds the write lock for less time (intake waits for
+	// it).
+	Batch int
+}
+
+// DefaultConfig commits about 100,000 rows per transaction.
+var DefaultConfig = Config{Page: 50_000, Batch: 20_000}
+
+// maxAttempts bounds the restarts of a run refused for a conflict.
+const maxAttempts = 8
+
+// Allocator allocates appointments. One run at a time per process; runs of
+// other processes on the same data are kept apart by storage.
+type Allocator struct {
+	store    turnero.AllocationStore
+	campaign *turnero.Campaign
+	clock    turnero.Clock
+	log      *slog.Logger
+	cfg      Config
+
+	mu sync.Mutex // one run at a time
+
+	lastMu sync.RWMutex
+	last   *plan // the agenda as the last run left it, for estimates
+}
+
+// New returns an allocator.
+func New(cfg Config, store turnero.AllocationStore, c *turnero.Campaign, clock turnero.Clock, log *slog.Logger) (*Allocator, error) {
+	if cfg.Page == 0 {
+		cfg.Page = DefaultConfig.Page
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = DefaultConfig.Batch
+	}
+	if cfg.Page < 1 || cfg.Batch < 1 {
+		return nil, fmt.Errorf("allocate: page and batch must be positive, got %d and %d", cfg.Page, cfg.Batch)
+	}
+	if cfg.Every == 0 {
+		cfg.Every = c.Allocation.Every
+	}
+	if cfg.Every <= 0 {
+		return nil, fmt.Errorf("allocate: interval must be positive, got %s", cfg.Every)
+	}
+	return &Allocator{store: store, campaign: c, clock: clock, log: log, cfg: cfg}, nil
+}
+
+// Report says what a run did. It holds counts only, no personal data.
+type Report struct {
+	Started      time.Time     `json:"started"`
+	Took         time.Duration `json:"-"`
+	Scheduled    int           `json:"scheduled"`    // registrations given their appointments
+	Appointments int           `json:"appointments"` // doses booked
+	NewPending   int           `json:"new_pending"`  // passed, could not be placed
+	StillPending int           `json:"still_pending"`
+	Commits      int           `json:"commits"`
+	Attempts     int           `json:"attempts"`
+	// Reasons counts the people not placed by reason.
+	Reasons map[string]int `json:"reasons"`
+	Groups  []string       `json:"groups"` // open groups, in the order served
+}
+
+// Run allocates every interval until ctx ends. Errors are logged here, at the
+// top of the worker, and the next run tries again.
+func (a *Allocator) Run(ctx context.Context) error {
+	t := time.NewTicker(a.cfg.Every)
+	defer t.Stop()
+	for {
+		rep, err := a.RunOnce(ctx)
+		switch {
+		case errors.Is(err, context.Canceled):
+			return nil
+		case err != nil:
+			a.log.Error("allocation run failed", "err", err, "attempts", rep.Attempts)
+		case rep.Scheduled > 0 || rep.NewPending > 0:
+			a.log.Info("allocation run", "scheduled", rep.Scheduled, "appointments", rep.Appointments,
+				"new_pending", rep.NewPending, "still_pending", rep.StillPending, "commits", rep.Commits,
+				"took_ms", rep.Took.Milliseconds())
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce allocates what can be allocated now, starting again from fresh
+// bookings when another writer got in between.
+func (a *Allocator) RunOnce(ctx context.Context) (Report, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	start := time.Now()
+	var total Report
+	for attempt := 1; ; attempt++ {
+		rep, err := a.run(ctx)
+		total.add(rep)
+		total.Attempts = attempt
+		if errors.Is(err, turnero.ErrAllocationConflict) && attempt < maxAttempts {
+			// Another allocator is committing: let it finish before
+			// reading the bookings again, or both keep refusing each other.
+			a.log.Info("allocation conflict; starting again", "attempt", attempt, "err", err)
+			backoff := time.Duration(attempt) * (20*time.Millisecond + rand.N(50*time.Millisecond))
+			select {
+			case <-ctx.Done():
+				return total, ctx.Err()
+			case <-time.After(backoff):
+			}
+			continue
+		}
+		total.Took = time.Since(start)
+		return total, err
+	}
+}
+
+func (r *Report) add(o Report) {
+	if r.Started.IsZero() {
+		r.Started = o.Started
+	}
+	r.Scheduled += o.Scheduled
+	r.Appointments += o.Appointments
+	r.NewPending += o.NewPending
+	r.StillPending = o.StillPending
+	r.Commits += o.Commits
+	r.Groups = o.Groups
+	if r.Reasons == nil {
+		r.Reasons = map[string]int{}
+	}
+	for k, v := range o.Reasons {
+		r.Reasons[k] = v
+	}
+}
+
+// run is one attempt: snapshot, then each open group in priority order,
+// its pending list first and then the registrations past its cursor.
+func (a *Allocator) run(ctx context.Context) (Report, error) {
+	now := a.clock.Now()
+	rep := Report{Started: now, Reasons: map[string]int{}}
+	snap, err := a.store.AllocationSnapshot(ctx, now)
+	if err != nil {
+		return rep, err
+	}
+	centers, err := a.store.Centers(ctx)
+	if err != nil {
+		return rep, err
+	}
+	p := newPlan(a.campaign, centers, snap.Bookings, now)
+	defer func() {
+		a.lastMu.Lock()
+		a.last = p
+		a.lastMu.Unlock()
+	}()
+	states := make(map[string]turnero.GroupState, len(snap.Groups))
+	for _, g := range snap.Groups {
+		states[g.Group] = g
+	}
+	w := &writer{store: a.store, plan: p, version: snap.Version, at: now, rep: &rep}
+	for _, g := range a.campaign.Groups {
+		st := states[g.ID]
+		if !st.Open {
+			continue
+		}
+		rep.Groups = append(rep.Groups, g.ID)
+		if err := a.retryPending(ctx, w, g.ID, now); err != nil {
+			return rep, err
+		}
+		if err := a.serveNew(ctx, w, g.ID, st.Cursor, now); err != nil {
+			return rep, err
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+func (a *Allocator) retryPending(ctx context.Context, w *writer, group string, now time.Time) error {
+	var after int64
+	for {
+		page, err := a.store.PendingAfter(ctx, group, after, a.cfg.Page)
+		if err != nil {
+			return err
+		}
+		for i := range page {
+			pd := &page[i]
+			after = pd.Ordinal
+			pl, reason := w.plan.place(&pd.Candidate)
+			if reason != "" {
+				w.rep.StillPending++
+				w.rep.Reasons[reason]++
+				continue
+			}
+			w.book(&pd.Candidate, pl)
+			w.b.Resolved = append(w.b.Resolved, pd.Candidate)
+			if err := w.maybeFlush(ctx, a.cfg.Batch); err != nil {
+				return err
+			}
+		}
+		if len(page) < a.cfg.Page {
+			return nil
+		}
+	}
+}
+
+func (a *Allocator) serveNew(ctx context.Context, w *writer, group string, cursor int64, now time.Time) error {
+	for {
+		page, err := a.store.WaitingAfter(ctx, group, cursor, a.cfg.Page)
+		if err != nil {
+			return err
+		}
+		for i := range page {
+			c := &page[i]
+			pl, reason := w.plan.place(c)
+			if reason != "" {
+				w.b.NewPending = append(w.b.NewPending, turnero.Pending{Candidate: *c, Reason: reason, Since: now})
+				w.rep.Reasons[reason]++
+			} else {
+				w.book(c, pl)
+			}
+			cursor = c.Ordinal
+			w.setCursor(group, cursor)
+			if err := w.maybeFlush(ctx, a.cfg.Batch); err != nil {
+				return err
+			}
+		}
+		if len(page) < a.cfg.Page {
+			return nil
+		}
+	}
+}
+
+// writer accumulates a step and commits it.
+type writer struct {
+	store   turnero.AllocationStore
+	plan    *plan
+	version int64
+	at      time.Time
+	rep     *Report
+	b       turnero.AllocationBatch
+	people  int
+}
+
+func (w *writer) book(c *turnero.Candidate, pl placement) {
+	p := w.plan
+	v := p.vaccines[pl.vaccine].ID
+	for i := 0; i < pl.doses; i++ {
+		w.b.Appointments = append(w.b.Appointments, turnero.Appointment{
+			Registration: c.Sequence, Dose: i + 1, Center: pl.center.c.ID, Start: p.start(pl.center, pl.flats[i]),
+			Vaccine: v, State: turnero.AppointmentBooked, Source: turnero.SourceAllocator,
+		})
+	}
+	w.people++
+}
+
+func (w *writer) setCursor(group string, cursor int64) {
+	if w.b.Cursors == nil {
+		w.b.Cursors = map[string]int64{}
+	}
+	w.b.Cursors[group] = cursor
+}
+
+func (w *writer) maybeFlush(ctx context.Context, size int) error {
+	if w.people+len(w.b.NewPending) < size {
+		return nil
+	}
+	return w.flush(ctx)
+}
+
+func (w *writer) flush(ctx context.Context) error {
+	if len(w.b.Appointments) == 0 && len(w.b.NewPending) == 0 && len(w.b.Resolved) == 0 && len(w.b.Cursors) == 0 {
+		return nil
+	}
+	w.b.Version = w.version
+	w.b.At = w.at
+	w.b.Slots = w.plan.takeTouched()
+	if err := w.store.CommitAllocation(ctx, w.b); err != nil {
+		return fmt.Errorf("allocation step of %d people: %w", w.people, err)
+	}
+	// Only what is committed counts: a step refused for a conflict is
+	// computed again by the next attempt.
+	w.version++
+	w.rep.Commits++
+	w.rep.Scheduled += w.people
+	w.rep.Appointments += len(w.b.Appointments)
+	w.rep.NewPending += len(w.b.NewPending)
+	w.b = turnero.AllocationBatch{}
+	w.people = 0
+	return nil
+}
+
+// Estimate says when someone with position people ahead of them in their
+// group and department may expect a first dose, from the capacity and the
+// bookings the last run saw. False when there is no run yet or no capacity.
+func (a *Allocator) Estimate(dept string, position int64) (time.Time, bool) {
+	a.lastMu.RLock()
+	p := a.last
+	a.lastMu.RUnlock()
+	if p == nil {
+		return time.Time{}, false
+	}
+	perDay := p.dailyCapacity(dept)
+	if perDay <= 0 {
+		return time.Time{}, false
+	}
+	// The first free first-dose day of the department, then the days the
+	// people ahead will take.
+	first := -1
+	for _, cp := range p.byDept[dept] {
+		if cp.next1 < cp.end1 {
+			if d := cp.next1 / cp.perDay; first < 0 || d < first {
+				first = d
+			}
+		}
+	}
+	if first < 0 {
+		first = p.campaign.Allocation.HorizonDays
+	}
+	days := first + int(position/int64(perDay))
+	return p.dates[0].AddDate(0, 0, days), true
+}

@@ -1,0 +1,148 @@
+package allocate_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+func people(n int, group, dept string, age int) []turnero.Candidate {
+	out := make([]turnero.Candidate, n)
+	for i := range out {
+		out[i] = turnero.Candidate{Group: group, Department: dept, Age: age}
+	}
+	return out
+}
+
+func TestAllocatesOpenGroupsInOrder(t *testing.T) {
+	e := newEnv(t, testCampaign(t))
+	// 80+ get Pfizer; 70-79 Pfizer or AstraZeneca; 60-69 AstraZeneca first.
+	old := e.register(people(5, "age-80-plus", "UY-MO", 85)...)
+	e.register(people(4, "age-70-79", "UY-MO", 72)...)
+	closed := e.register(people(3, "age-60-69", "UY-MO", 65)...)
+	e.register(people(3, "age-70-79", "UY-CA", 75)...)
+	e.open("age-80-plus", "age-70-79")
+	since := e.clock.Now()
+	rep := e.run(e.allocator(e.db, 4))
+	if rep.Scheduled != 12 || rep.Appointments != 24 {
+		t.Fatalf("report %+v, want 12 scheduled, 24 appointments", rep)
+	}
+	if got := e.check(since); got != 12 {
+		t.Fatalf("%d scheduled, want 12", got)
+	}
+	e.checkOrder()
+	appts := e.appointments()
+	for _, r := range closed {
+		if len(appts[r.Sequence]) != 0 {
+			t.Fatalf("registration %d of a closed group was scheduled", r.Sequence)
+		}
+	}
+	// The first in line gets the first slot after the notice period:
+	// Tuesday 08:00 at MO-A (Monday 10:00 + 12 h is Monday 22:00).
+	first := appts[old[0].Sequence]
+	want := time.Date(2021, 3, 2, 8, 0, 0, 0, e.c.Location)
+	if !first[0].Start.Equal(want) || first[0].Center != "MO-A" || first[0].Vaccine != "pfizer" {
+		t.Fatalf("first in line got %+v, want MO-A at %s with pfizer", first[0], want)
+	}
+	if !first[1].Start.Equal(want.AddDate(0, 0, 28)) {
+		t.Fatalf("second dose at %s, want %s (same time, 28 days later)", first[1].Start, want.AddDate(0, 0, 28))
+	}
+	// Canelones has only AstraZeneca: 70-79 get it, 90 days apart.
+	for seq, as := range appts {
+		if e.regs[seq].Department == "UY-CA" && (as[0].Vaccine != "astrazeneca" || as[0].Center != "CA-A") {
+			t.Fatalf("Canelones registration got %+v", as[0])
+		}
+	}
+	// Idempotent: a second run at the same time changes nothing.
+	rep = e.run(e.allocator(e.db, 4))
+	if rep.Scheduled != 0 || rep.NewPending != 0 || rep.Commits != 0 {
+		t.Fatalf("second run %+v, want nothing done", rep)
+	}
+	if got := e.check(since); got != 12 {
+		t.Fatalf("after a second run %d scheduled, want 12", got)
+	}
+}
+
+func TestCannotPlaceKeepsPlaceWithReason(t *testing.T) {
+	e := newEnv(t, testCampaign(t))
+	// Canelones has no Pfizer: people over 80 there cannot be placed at all.
+	stuck := e.register(people(2, "age-80-plus", "UY-CA", 90)...)
+	// Montevideo: more 80+ than five days of capacity.
+	e.register(people(120, "age-80-plus", "UY-MO", 81)...)
+	e.open("age-80-plus")
+	since := e.clock.Now()
+	a := e.allocator(e.db, 50)
+	rep := e.run(a)
+	if rep.Reasons[turnero.ReasonNoCenter] != 2 || rep.Reasons[turnero.ReasonNoCapacity] == 0 {
+		t.Fatalf("reasons %v, want 2 %s and some %s", rep.Reasons, turnero.ReasonNoCenter, turnero.ReasonNoCapacity)
+	}
+	placed := e.check(since)
+	e.checkOrder()
+	if placed+rep.NewPending != 122 || placed == 0 {
+		t.Fatalf("%d placed + %d pending, want 122 in all", placed, rep.NewPending)
+	}
+	pend, err := e.db.PendingAfter(context.Background(), "age-80-plus", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pend) != rep.NewPending || pend[0].Sequence != stuck[0].Sequence || pend[0].Reason != turnero.ReasonNoCenter {
+		t.Fatalf("pending list %d long, first %+v; want %d, first %d (%s)", len(pend), pend[0], rep.NewPending,
+			stuck[0].Sequence, turnero.ReasonNoCenter)
+	}
+	states, err := e.db.GroupStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if states[0].Pending != int64(rep.NewPending) || states[0].Cursor != 122 {
+		t.Fatalf("group state %+v, want cursor 122 and %d pending", states[0], rep.NewPending)
+	}
+	// A day later the horizon has one more day: the next in line (pending,
+	// in order) are placed first, and nobody new jumps ahead of them.
+	e.clock.Add(24 * time.Hour)
+	late := e.register(people(1, "age-80-plus", "UY-MO", 82)...)
+	rep2 := e.run(a)
+	if rep2.Scheduled == 0 {
+		t.Fatalf("a day later nobody was placed: %+v", rep2)
+	}
+	if as := e.appointments()[late[0].Sequence]; len(as) != 0 && rep2.StillPending > 2 {
+		t.Fatalf("a newcomer was placed while %d before them still wait", rep2.StillPending)
+	}
+	e.check(since)
+}
+
+func TestTwoAllocatorsOnOneFileNeverDoubleBook(t *testing.T) {
+	e := newEnv(t, testCampaign(t))
+	e.register(people(60, "age-80-plus", "UY-MO", 85)...)
+	e.register(people(30, "age-70-79", "UY-MO", 71)...)
+	e.open("age-80-plus", "age-70-79")
+	since := e.clock.Now()
+	// A second handle on the same file: its own connections and locks, as
+	// another process would have.
+	other := openDB(t, e.path)
+	a1, a2 := e.allocator(e.db, 5), e.allocator(other, 3)
+	var wg sync.WaitGroup
+	reps := make([]int, 2)
+	for i, a := range []*allocate.Allocator{a1, a2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := a.RunOnce(context.Background())
+			if err != nil {
+				t.Errorf("allocator %d: %v", i, err)
+			}
+			reps[i] = rep.Scheduled
+		}()
+	}
+	wg.Wait()
+	placed := e.check(since)
+	if reps[0]+reps[1] != placed {
+		t.Fatalf("allocators report %d + %d scheduled, storage has %d", reps[0], reps[1], placed)
+	}
+	if placed == 0 {
+		t.Fatal("nobody placed")
+	}
+}

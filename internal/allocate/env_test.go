@@ -1,0 +1,328 @@
+package allocate_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/campaign"
+	"github.com/turnero/turnero/internal/sqlite"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testCampaign is the sample campaign with a small agenda: two centers in
+// Montevideo, one in Canelones giving only AstraZeneca, five days ahead.
+func testCampaign(t testing.TB) *turnero.Campaign {
+	t.Helper()
+	c := campaign.Sample()
+	week := []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
+	c.Centers = []turnero.Center{
+		{ID: "MO-A", Name: "A", Department: "UY-MO", Vaccines: []string{"pfizer", "sinovac", "astrazeneca"},
+			Days: week, Opens: 8 * 60, Closes: 10 * 60, SlotMinutes: 30, PerSlot: 2},
+		{ID: "MO-B", Name: "B", Department: "UY-MO", Vaccines: []string{"pfizer"},
+			Days: week, Opens: 9 * 60, Closes: 11 * 60, SlotMinutes: 60, PerSlot: 3,
+			Exceptions: []turnero.CenterException{{Date: "2021-03-03", Closed: true}}},
+		{ID: "CA-A", Name: "C", Department: "UY-CA", Vaccines: []string{"astrazeneca"},
+			Days: week, Opens: 8 * 60, Closes: 9 * 60, SlotMinutes: 20, PerSlot: 1},
+	}
+	c.Allocation = turnero.AllocationPolicy{Every: time.Minute, Notice: 12 * time.Hour, HorizonDays: 5, Dose2WindowDays: 2}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type env struct {
+	t     testing.TB
+	path  string
+	db    *sqlite.DB
+	c     *turnero.Campaign
+	clock *fakeClock
+	n     int
+	regs  map[int64]turnero.Registration
+}
+
+func newEnv(t testing.TB, c *turnero.Campaign) *env {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "turnero.db")
+	db := openDB(t, path)
+	if err := db.UpsertCenters(context.Background(), c.Centers); err != nil {
+		t.Fatal(err)
+	}
+	// Monday 1 March 2021, 10:00 in Montevideo.
+	start := time.Date(2021, 3, 1, 10, 0, 0, 0, c.Location)
+	return &env{t: t, path: path, db: db, c: c, clock: &fakeClock{t: start}, regs: map[int64]turnero.Registration{}}
+}
+
+func openDB(t testing.TB, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func newRegistration(i int, group, dept string, age int) turnero.NewRegistration {
+	doc := sha256.Sum256(fmt.Appendf(nil, "doc-%d", i))
+	id := sha256.Sum256(fmt.Appendf(nil, "id-%d", i))
+	return turnero.NewRegistration{
+		DocumentHash: doc[:16], IdentityHash: id[:16], Group: group, Department: dept, Age: age,
+		Channel: "web", KeyID: "k1", Sealed: []byte("sealed"), ReceivedAt: time.UnixMilli(1_614_600_000_000 + int64(i)),
+	}
+}
+
+// register stores people (group, department, age) in one batch.
+func (e *env) register(people ...turnero.Candidate) []turnero.Registration {
+	e.t.Helper()
+	batch := make([]turnero.NewRegistration, len(people))
+	for i, p := range people {
+		e.n++
+		batch[i] = newRegistration(e.n, p.Group, p.Department, p.Age)
+	}
+	out, err := e.db.InsertRegistrations(context.Background(), batch)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	regs := make([]turnero.Registration, len(out))
+	for i, o := range out {
+		if o.Err != nil {
+			e.t.Fatal(o.Err)
+		}
+		regs[i] = o.Registration
+		e.regs[o.Registration.Sequence] = o.Registration
+	}
+	return regs
+}
+
+func (e *env) open(groups ...string) {
+	e.t.Helper()
+	for _, g := range groups {
+		if _, err := e.db.SetGroupOpen(context.Background(), g, true, e.clock.Now()); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) allocator(db turnero.AllocationStore, batch int) *allocate.Allocator {
+	e.t.Helper()
+	a, err := allocate.New(allocate.Config{Batch: batch, Page: 7}, db, e.c, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+func (e *env) run(a *allocate.Allocator) allocate.Report {
+	e.t.Helper()
+	rep, err := a.RunOnce(context.Background())
+	if err != nil {
+		e.t.Fatalf("allocation run: %v", err)
+	}
+	return rep
+}
+
+func (e *env) appointments() map[int64][]turnero.Appointment {
+	e.t.Helper()
+	out := map[int64][]turnero.Appointment{}
+	err := e.db.EachAppointment(context.Background(), func(a turnero.Appointment) error {
+		out[a.Registration] = append(out[a.Registration], a)
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// check asserts every invariant of the allocation on what is stored, and
+// returns the number of people scheduled. since is the time of the first run
+// (no first dose before since plus the notice period).
+func (e *env) check(since time.Time) int {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	c := e.c
+	centers := map[string]turnero.Center{}
+	for _, ct := range c.Centers {
+		centers[ct.ID] = ct
+	}
+	appts := e.appointments()
+	// Slots: the stored count is the number of appointments, within the
+	// agenda's capacity.
+	count := map[string]int{}
+	for _, as := range appts {
+		for _, a := range as {
+			count[a.Center+"@"+a.Start.Format(time.RFC3339)]++
+		}
+	}
+	slots, err := e.db.SlotBookings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]int{}
+	for _, s := range slots {
+		k := s.Center + "@" + s.Start.Format(time.RFC3339)
+		stored[k] = s.Booked
+		if s.Booked > s.Capacity {
+			t.Fatalf("slot %s overbooked: %d of %d", k, s.Booked, s.Capacity)
+		}
+	}
+	for k, n := range count {
+		if stored[k] != n {
+			t.Fatalf("slot %s: %d appointments, %d booked in the slot table", k, n, stored[k])
+		}
+	}
+	for _, as := range appts {
+		for _, a := range as {
+			ct := centers[a.Center]
+			capacity := ct.CapacityOn(a.Start.In(c.Location))
+			if _, ok := ct.SlotIndex(a.Start, c.Location); !ok {
+				t.Fatalf("appointment %+v is not at a slot of %s", a, ct.ID)
+			}
+			if n := count[a.Center+"@"+a.Start.Format(time.RFC3339)]; n > capacity {
+				t.Fatalf("slot of %s at %s: %d appointments, capacity %d", ct.ID, a.Start, n, capacity)
+			}
+		}
+	}
+	scheduled := 0
+	var seqs []int64
+	for seq := range e.regs {
+		seqs = append(seqs, seq)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	for _, seq := range seqs {
+		reg := e.regs[seq]
+		stored, err := e.db.RegistrationBySequence(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as := appts[seq]
+		if len(as) == 0 {
+			if stored.Status != turnero.StatusWaiting {
+				t.Fatalf("registration %d has no appointments but status %q", seq, stored.Status)
+			}
+			continue
+		}
+		scheduled++
+		if stored.Status != turnero.StatusScheduled {
+			t.Fatalf("registration %d has appointments but status %q", seq, stored.Status)
+		}
+		v, _ := c.Vaccine(as[0].Vaccine)
+		if len(as) != v.Doses {
+			t.Fatalf("registration %d: %d appointments for a vaccine of %d doses (both or neither)", seq, len(as), v.Doses)
+		}
+		allowed := false
+		for _, id := range c.AllowedVaccines(reg.Group, reg.Age) {
+			allowed = allowed || id == v.ID
+		}
+		if !allowed {
+			t.Fatalf("registration %d (group %s, age %d) got %s", seq, reg.Group, reg.Age, v.ID)
+		}
+		ct := centers[as[0].Center]
+		if ct.Department != reg.Department || !ct.Gives(v.ID) {
+			t.Fatalf("registration %d of %s got center %s (%s)", seq, reg.Department, ct.ID, ct.Department)
+		}
+		if as[0].Start.Before(since.Add(c.Allocation.Notice)) {
+			t.Fatalf("registration %d: first dose at %s, before the notice period from %s", seq, as[0].Start, since)
+		}
+		for i, a := range as {
+			if a.Dose != i+1 || a.Center != ct.ID || a.Vaccine != v.ID {
+				t.Fatalf("registration %d: dose %d at %s with %s; dose 1 at %s with %s", seq, a.Dose, a.Center, a.Vaccine, ct.ID, v.ID)
+			}
+		}
+		if v.Doses > 1 {
+			d1, d2 := civil(as[0].Start.In(c.Location)), civil(as[1].Start.In(c.Location))
+			days := int(d2.Sub(d1) / (24 * time.Hour))
+			if days < v.IntervalDays || days > v.IntervalDays+c.Allocation.Dose2WindowDays {
+				t.Fatalf("registration %d: dose 2 %d days after dose 1, want %d to %d", seq, days, v.IntervalDays,
+					v.IntervalDays+c.Allocation.Dose2WindowDays)
+			}
+			if days == v.IntervalDays && as[1].Start.In(c.Location).Hour()*60+as[1].Start.In(c.Location).Minute() <
+				as[0].Start.In(c.Location).Hour()*60+as[0].Start.In(c.Location).Minute() {
+				t.Fatalf("registration %d: dose 2 earlier in the day than dose 1 on the interval's day", seq)
+			}
+		}
+	}
+	n, err := e.db.OutboxCount(ctx, turnero.NotifyScheduled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(scheduled) {
+		t.Fatalf("%d notifications for %d scheduled registrations", n, scheduled)
+	}
+	return scheduled
+}
+
+// checkOrder asserts that within a group and department, among people with
+// the same allowed vaccines, nobody got a later first dose than someone after
+// them in line, and nobody is left waiting for capacity while someone after
+// them was placed. Valid for allocations made in one run.
+func (e *env) checkOrder() {
+	t := e.t
+	t.Helper()
+	appts := e.appointments()
+	type key struct{ group, dept, allowed string }
+	last := map[key]time.Time{}
+	blocked := map[key]int64{}
+	var seqs []int64
+	for seq := range e.regs {
+		seqs = append(seqs, seq)
+	}
+	sort.Slice(seqs, func(i, j int) bool {
+		a, b := e.regs[seqs[i]], e.regs[seqs[j]]
+		if a.Group != b.Group {
+			return a.Group < b.Group
+		}
+		return a.GroupOrdinal < b.GroupOrdinal
+	})
+	for _, seq := range seqs {
+		r := e.regs[seq]
+		k := key{r.Group, r.Department, fmt.Sprint(e.c.AllowedVaccines(r.Group, r.Age))}
+		as := appts[seq]
+		if len(as) == 0 {
+			if _, ok := blocked[k]; !ok {
+				blocked[k] = seq
+			}
+			continue
+		}
+		if b, ok := blocked[k]; ok {
+			t.Fatalf("registration %d (ordinal %d) placed while %d before it in %v waits", seq, r.GroupOrdinal, b, k)
+		}
+		if as[0].Start.Before(last[k]) {
+			t.Fatalf("registration %d (ordinal %d) got %s, earlier than someone before it (%s)", seq, r.GroupOrdinal, as[0].Start, last[k])
+		}
+		last[k] = as[0].Start
+	}
+}
+
+func civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

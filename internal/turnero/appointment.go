@@ -1,0 +1,175 @@
+package turnero
+
+import (
+	"context"
+	"time"
+)
+
+// Registration statuses after the waiting list.
+const (
+	// StatusScheduled: both doses (or the only one) are booked.
+	StatusScheduled = "scheduled"
+	// StatusCancelled: the person cancelled and did not ask for another date.
+	StatusCancelled = "cancelled"
+	// StatusVaccinated: every dose of the schedule was given.
+	StatusVaccinated = "vaccinated"
+)
+
+// Appointment states.
+const (
+	AppointmentBooked    = "booked"
+	AppointmentCheckedIn = "checked_in"
+	AppointmentGiven     = "given"
+	AppointmentNoShow    = "no_show"
+)
+
+// Sources of an appointment.
+const (
+	SourceAllocator = "allocator"
+	SourceFeed      = "feed"
+)
+
+// Appointment is one dose booked for one registration at a center. A
+// registration holds at most one appointment per dose.
+type Appointment struct {
+	Registration int64 // sequence
+	Dose         int   // 1, 2, ...
+	Center       string
+	Start        time.Time
+	Vaccine      string
+	State        string
+	Lot          string // recorded with the dose given
+	Source       string
+}
+
+// GroupState is how far a priority group has been served.
+type GroupState struct {
+	Group string
+	Open  bool
+	// ChangedAt is when the group was last opened or closed.
+	ChangedAt time.Time
+	// Cursor is "now serving": every registration of the group with a group
+	// ordinal at or below it has been considered by the allocator, and was
+	// either given appointments or is pending with a reason.
+	Cursor int64
+	// Pending counts the registrations at or below the cursor that could not
+	// be placed yet; they are tried first on every run.
+	Pending int64
+}
+
+// Candidate is a waiting registration as the allocator sees it: no personal
+// data, only what placement needs.
+type Candidate struct {
+	Sequence   int64
+	Ordinal    int64 // group ordinal
+	Group      string
+	Department string
+	Age        int
+}
+
+// Reasons a registration could not be placed, shown to operators.
+const (
+	// ReasonNoCenter: no center of the person's department gives a vaccine
+	// allowed for their group and age.
+	ReasonNoCenter = "no_center_for_vaccine"
+	// ReasonNoCapacity: every allowed center is full within the horizon.
+	ReasonNoCapacity = "no_capacity"
+	// ReasonNoSecondDose: first doses were free but no second dose fitted
+	// within the window.
+	ReasonNoSecondDose = "no_second_dose_slot"
+)
+
+// Pending is a registration the allocator passed but could not place.
+type Pending struct {
+	Candidate
+	Reason string
+	Since  time.Time
+}
+
+// SlotBooking is how many people a slot has booked, with the capacity it was
+// last booked against.
+type SlotBooking struct {
+	Center   string
+	Start    time.Time
+	Capacity int
+	Booked   int
+}
+
+// Notification kinds written to the outbox.
+const (
+	NotifyScheduled = "appointments_scheduled"
+	NotifyCancelled = "appointments_cancelled"
+)
+
+// AllocationSnapshot is what an allocation run starts from.
+type AllocationSnapshot struct {
+	// Version changes with every write that books or frees a slot; a commit
+	// made against an older version is refused.
+	Version int64
+	Groups  []GroupState
+	// Bookings of slots starting at or after the snapshot's time.
+	Bookings []SlotBooking
+}
+
+// AllocationBatch is one step of an allocation run, committed atomically.
+type AllocationBatch struct {
+	// Version is the snapshot version the batch was computed against.
+	Version int64
+	At      time.Time
+	// Appointments to create; every registration among them becomes
+	// scheduled and gets one notification.
+	Appointments []Appointment
+	// Slots adds bookings to slots; Capacity is the slot's capacity by the
+	// current agenda. Storage refuses a batch that would overbook.
+	Slots []SlotBooking
+	// NewPending are registrations passed but not placed.
+	NewPending []Pending
+	// Resolved are pending registrations that were placed.
+	Resolved []Candidate
+	// Cursors moves groups' cursors forward.
+	Cursors map[string]int64
+}
+
+// AllocationStore is the storage of centers, open groups and appointments,
+// separate from RegistrationStore so that each engine can build it at its
+// own pace. Every engine must pass the contract in package storetest.
+type AllocationStore interface {
+	// UpsertCenters stores centers by id, all or none.
+	UpsertCenters(ctx context.Context, centers []Center) error
+	Centers(ctx context.Context) ([]Center, error)
+	Center(ctx context.Context, id string) (Center, error)
+
+	// SetGroupOpen opens or closes a priority group.
+	SetGroupOpen(ctx context.Context, group string, open bool, at time.Time) (GroupState, error)
+	GroupStates(ctx context.Context) ([]GroupState, error)
+
+	// AllocationSnapshot reads the version, the groups and the bookings of
+	// slots from the given time on.
+	AllocationSnapshot(ctx context.Context, from time.Time) (AllocationSnapshot, error)
+	// WaitingAfter returns up to limit waiting registrations of a group with
+	// a group ordinal above after, in ordinal order.
+	WaitingAfter(ctx context.Context, group string, after int64, limit int) ([]Candidate, error)
+	// PendingAfter returns up to limit pending registrations of a group with
+	// a group ordinal above after, in ordinal order.
+	PendingAfter(ctx context.Context, group string, after int64, limit int) ([]Pending, error)
+	// CommitAllocation writes a batch in one transaction, or nothing. It
+	// returns ErrAllocationConflict when the version moved, a registration
+	// is no longer waiting, already holds that dose, or a slot would be
+	// overbooked.
+	CommitAllocation(ctx context.Context, b AllocationBatch) error
+
+	// AppointmentsOf lists a registration's appointments by dose.
+	AppointmentsOf(ctx context.Context, sequence int64) ([]Appointment, error)
+}
+
+// ErrAllocationConflict: someone else changed the bookings since the
+// snapshot; the run reloads and tries again.
+var ErrAllocationConflict = Errorf(CodeConflict, "allocation_conflict")
+
+// Errors of centers, groups and appointments.
+var (
+	ErrCenterNotFound = Errorf(CodeNotFound, "center_not_found")
+	ErrGroupNotFound  = Errorf(CodeNotFound, "group_not_found")
+	ErrUnauthorized   = Errorf(CodeUnauthorized, "unauthorized")
+	ErrForbidden      = Errorf(CodeForbidden, "forbidden")
+)

@@ -1,0 +1,21 @@
+package turnero
+
+// allocationMessages are the texts of centers, groups, appointments and
+// access tokens; merged into the catalogue at start.
+var allocationMessages = map[string]message{
+	"center_not_found": {"No existe un vacunatorio con ese identificador.", "There is no vaccination center with that id."},
+	"group_not_found":  {"No existe un grupo con ese identificador en esta campaña.", "There is no group with that id in this campaign."},
+	"unauthorized": {
+		"Falta una credencial válida (Authorization: Bearer …).",
+		"A valid credential is required (Authorization: Bearer …).",
+	},
+	"forbidden": {"Esta credencial no permite esta operación.", "This credential does not allow this operation."},
+	"allocation_conflict": {
+		"Otra asignación modificó la agenda al mismo tiempo. Inténtelo de nuevo.",
+		"Another allocation changed the agenda at the same time. Please try again.",
+	},
+	"allocation_not_configured": {
+		"La asignación de turnos no está habilitada en este servidor.",
+		"Appointment allocation is not enabled on this server.",
+	},
+}
