@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/turnero/turnero/internal/intake"
+	"github.com/turnero/turnero/internal/postgres"
 )
 
 // serveConfig is every setting of "turnero serve": defaults, then the
@@ -17,6 +18,7 @@ import (
 type serveConfig struct {
 	Addr            string
 	DataDir         string
+	DB              string // postgres:// URL: PostgreSQL instead of SQLite in DataDir, for several nodes
 	CampaignFile    string
 	KeyFile         string
 	QueueSize       int
@@ -43,6 +45,7 @@ func (c *serveConfig) fromEnv() {
 	}{
 		{"TURNERO_ADDR", &c.Addr},
 		{"TURNERO_DATA", &c.DataDir},
+		{"TURNERO_DB", &c.DB},
 		{"TURNERO_CAMPAIGN", &c.CampaignFile},
 		{"TURNERO_KEY_FILE", &c.KeyFile},
 	} {
@@ -55,8 +58,9 @@ func (c *serveConfig) fromEnv() {
 func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env TURNERO_ADDR)")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory, created on first start (env TURNERO_DATA)")
+	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL, postgres://USER@HOST:PORT/DATABASE, to store in PostgreSQL instead of SQLite in --data; requires --key-file (env TURNERO_DB)")
 	fs.StringVar(&c.CampaignFile, "campaign", c.CampaignFile, "campaign file (TOML); the bundled Uruguay 2021 sample if empty (env TURNERO_CAMPAIGN)")
-	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "key file for personal data (env TURNERO_KEY_FILE); without one, a key is created in the data directory for trying turnero out")
+	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "key file for personal data (env TURNERO_KEY_FILE); without one, a key is created in the data directory for trying turnero out; required with --db")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "registrations waiting for the writer before new ones get 503")
 	fs.IntVar(&c.MaxBatch, "batch", c.MaxBatch, "largest number of registrations committed in one transaction")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
@@ -67,8 +71,18 @@ func (c *serveConfig) validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("setting addr: %q is not HOST:PORT", c.Addr)
 	}
-	if c.DataDir == "" {
-		return errors.New("setting data: a data directory is required (--data DIR or TURNERO_DATA)")
+	switch {
+	case c.DB != "":
+		if err := postgres.CheckURL(c.DB); err != nil {
+			return fmt.Errorf("setting db: %w", err)
+		}
+		// A key made up in each node's data directory would give each node
+		// other blind indexes: the same person could register once per node.
+		if c.KeyFile == "" {
+			return errors.New("setting key-file: required with --db; every node on the database must use the same key file (create one with turnero keygen --out FILE)")
+		}
+	case c.DataDir == "":
+		return errors.New("setting data: a data directory is required (--data DIR or TURNERO_DATA), or a PostgreSQL URL (--db or TURNERO_DB)")
 	}
 	if c.QueueSize < 1 || c.QueueSize > 1_000_000 {
 		return fmt.Errorf("setting queue: must be between 1 and 1000000, got %d", c.QueueSize)

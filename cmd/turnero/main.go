@@ -22,6 +22,7 @@ const usage = `turnero: a national vaccination appointment system.
 
 Usage:
   turnero serve    --addr HOST:PORT --data DIR [--campaign FILE] [--key-file FILE]
+  turnero serve    --addr HOST:PORT --db postgres://... --key-file FILE [--campaign FILE]
   turnero demo     [--addr HOST:PORT]
   turnero keygen   --out FILE [--id KEY_ID]
   turnero loadtest --url URL -n N -c C

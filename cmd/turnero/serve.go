@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/metrics"
 	"github.com/turnero/turnero/internal/pii"
+	"github.com/turnero/turnero/internal/postgres"
 	"github.com/turnero/turnero/internal/sqlite"
 	"github.com/turnero/turnero/internal/turnero"
 )
@@ -46,14 +48,16 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 			return err
 		}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	if cfg.DB == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
 	}
 	keys, err := loadKeys(cfg, log)
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "turnero.db"))
+	db, where, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -88,7 +92,7 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "data", cfg.DataDir)
+	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "store", where)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -109,6 +113,29 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// openStore is the one place where the storage engine is chosen: PostgreSQL
+// when a database URL is configured, else SQLite in the data directory. It
+// also says where, for the log (without a password).
+func openStore(ctx context.Context, cfg serveConfig) (turnero.RegistrationStore, string, error) {
+	if cfg.DB != "" {
+		db, err := postgres.Open(ctx, cfg.DB)
+		where := cfg.DB
+		if u, perr := url.Parse(cfg.DB); perr == nil {
+			where = u.Redacted()
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("open PostgreSQL at %s: %w", where, err)
+		}
+		return db, where, nil
+	}
+	path := filepath.Join(cfg.DataDir, "turnero.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, "", err
+	}
+	return db, path, nil
 }
 
 // loadKeys reads the configured key file, or creates one in the data
