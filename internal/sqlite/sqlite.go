@@ -45,11 +45,11 @@ func dsn(path string, readOnly bool) string {
 	// registration survives a power cut, not only a crash of the process.
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	// A large page cache and memory-mapped reads keep the random B-tree pages
-	// of the document index in memory: with the default 2 MB cache every
-	// insert read pages back with a syscall.
-	q.Add("_pragma", "cache_size(-131072)")
-	q.Add("_pragma", "mmap_size(1073741824)")
+	// A larger page cache and memory-mapped reads keep hot pages in memory
+	// (the default 2 MB cache read pages back with a syscall each), within
+	// the intake's memory budget: 64 MB of cache, 256 MB mapped.
+	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", "mmap_size(268435456)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
