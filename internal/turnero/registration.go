@@ -308,10 +308,13 @@ type NewRegistration struct {
 // Registration is a stored registration.
 type Registration struct {
 	NewRegistration
-	// Sequence is the place in line: unique, increasing in the order of durable
-	// acceptance, never reused.
+	// Sequence is the order of submission: unique, increasing in the order
+	// of durable acceptance, never reused, and never changed: the tracking
+	// code is a keyed permutation of it (package pii).
 	Sequence int64
-	// GroupOrdinal is the place among everyone ever placed in the same group.
+	// GroupOrdinal is the place in the group's line. Sending someone to the
+	// back of the line (a campaign's policy after a cancellation) gives them a
+	// new, last ordinal; their sequence and tracking code stay.
 	GroupOrdinal int64
 	Status       string
 }
