@@ -266,17 +266,18 @@ type writer struct {
 	rep     *Report
 	b       turnero.AllocationBatch
 	people  int
+	appts   int
 }
 
 func (w *writer) book(c *turnero.Candidate, pl placement) {
 	p := w.plan
-	v := p.vaccines[pl.vaccine].ID
-	for i := 0; i < pl.doses; i++ {
-		w.b.Appointments = append(w.b.Appointments, turnero.Appointment{
-			Registration: c.Sequence, Dose: i + 1, Center: pl.center.c.ID, Start: p.start(pl.center, pl.flats[i]),
-			Vaccine: v, State: turnero.AppointmentBooked, Source: turnero.SourceAllocator,
-		})
+	bk := turnero.Booking{Candidate: *c, Center: pl.center.c.ID, Vaccine: p.vaccines[pl.vaccine].ID,
+		Source: turnero.SourceAllocator, Starts: make([]time.Time, pl.doses)}
+	for i := range bk.Starts {
+		bk.Starts[i] = p.start(pl.center, pl.flats[i])
 	}
+	w.b.Bookings = append(w.b.Bookings, bk)
+	w.appts += pl.doses
 	w.people++
 }
 
@@ -295,7 +296,7 @@ func (w *writer) maybeFlush(ctx context.Context, size int) error {
 }
 
 func (w *writer) flush(ctx context.Context) error {
-	if len(w.b.Appointments) == 0 && len(w.b.NewPending) == 0 && len(w.b.Resolved) == 0 && len(w.b.Cursors) == 0 {
+	if len(w.b.Bookings) == 0 && len(w.b.NewPending) == 0 && len(w.b.Resolved) == 0 && len(w.b.Cursors) == 0 {
 		return nil
 	}
 	w.b.Version = w.version
@@ -309,10 +310,10 @@ func (w *writer) flush(ctx context.Context) error {
 	w.version++
 	w.rep.Commits++
 	w.rep.Scheduled += w.people
-	w.rep.Appointments += len(w.b.Appointments)
+	w.rep.Appointments += w.appts
 	w.rep.NewPending += len(w.b.NewPending)
 	w.b = turnero.AllocationBatch{}
-	w.people = 0
+	w.people, w.appts = 0, 0
 	return nil
 }
 

@@ -224,15 +224,19 @@ func (e *env) check(since time.Time) int {
 			t.Fatal(err)
 		}
 		as := appts[seq]
+		one, err := e.db.AppointmentsOf(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(one) != len(as) {
+			t.Fatalf("registration %d: %d appointments by registration, %d in the list", seq, len(one), len(as))
+		}
 		if len(as) == 0 {
-			if stored.Status != turnero.StatusWaiting {
-				t.Fatalf("registration %d has no appointments but status %q", seq, stored.Status)
-			}
 			continue
 		}
 		scheduled++
-		if stored.Status != turnero.StatusScheduled {
-			t.Fatalf("registration %d has appointments but status %q", seq, stored.Status)
+		if stored.Status != turnero.StatusWaiting {
+			t.Fatalf("registration %d was booked while %q", seq, stored.Status)
 		}
 		v, _ := c.Vaccine(as[0].Vaccine)
 		if len(as) != v.Doses {

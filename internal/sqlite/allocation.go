@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -319,6 +320,11 @@ func (db *DB) CommitAllocation(ctx context.Context, b turnero.AllocationBatch) e
 	return nil
 }
 
+type slotKey struct {
+	start  int64
+	center string
+}
+
 func commitAllocation(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch) error {
 	res, err := tx.ExecContext(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1 AND version = ?`, b.Version)
 	if err != nil {
@@ -328,55 +334,42 @@ func commitAllocation(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch
 		return conflict("allocation version", fmt.Errorf("version %d is stale", b.Version))
 	}
 	at := b.At.UnixMilli()
-	appts := b.Appointments
-	if len(appts) > 0 {
-		_, err := execRows(ctx, tx, `INSERT INTO appointments (registration, dose, center, start, vaccine, state, source, created_at) VALUES `, ``,
-			8, len(appts), func(i int, dst []any) []any {
-				a := &appts[i]
-				return append(dst, a.Registration, a.Dose, a.Center, a.Start.Unix(), a.Vaccine, turnero.AppointmentBooked, a.Source, at)
-			})
-		if isConstraint(err) {
-			return conflict("insert appointments", err)
-		}
-		if err != nil {
-			return fmt.Errorf("insert appointments: %w", err)
-		}
-		// One status change and one notification per registration.
-		regs := make([]int64, 0, len(appts)/2+1)
-		for i, a := range appts {
-			if i == 0 || a.Registration != appts[i-1].Registration {
-				regs = append(regs, a.Registration)
+	if bk := b.Bookings; len(bk) > 0 {
+		for i := range bk {
+			if n := len(bk[i].Starts); n < 1 || n > 2 {
+				return &turnero.Error{Code: turnero.CodeInvalid, Key: "invalid_request",
+					Err: fmt.Errorf("registration %d: %d doses; one or two are booked", bk[i].Sequence, n)}
 			}
 		}
-		n, err := execIn(ctx, tx, `UPDATE registrations SET status = 'scheduled' WHERE status = 'waiting' AND sequence IN `, regs)
-		if err != nil {
-			return fmt.Errorf("schedule registrations: %w", err)
-		}
-		if n != int64(len(regs)) {
-			return conflict("schedule registrations", fmt.Errorf("%d of %d registrations are no longer waiting", int64(len(regs))-n, len(regs)))
-		}
-		if _, err := execRows(ctx, tx, `INSERT INTO outbox (registration, kind, created_at) VALUES `, ``, 3, len(regs),
-			func(i int, dst []any) []any { return append(dst, regs[i], turnero.NotifyScheduled, at) }); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-	}
-	if len(b.Slots) > 0 {
-		_, err := execRows(ctx, tx, `INSERT INTO slots (start, center, capacity, booked) VALUES `,
-			` ON CONFLICT (start, center) DO UPDATE SET booked = booked + excluded.booked, capacity = excluded.capacity`,
-			4, len(b.Slots), func(i int, dst []any) []any {
-				s := &b.Slots[i]
-				return append(dst, s.Start.Unix(), s.Center, s.Capacity, s.Booked)
+		// The primary key (grp, group_ordinal) refuses a second booking of
+		// the same person, whoever makes it.
+		_, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO bookings (grp, group_ordinal, sequence, center, vaccine,
+			booked_by, booked_at, dose1_start, dose2_start, dose2_state) VALUES `, ``,
+			10, len(bk), func(i int, dst []any) []any {
+				x := &bk[i]
+				var d2, s2 any
+				if len(x.Starts) > 1 {
+					d2, s2 = x.Starts[1].Unix(), turnero.AppointmentBooked
+				}
+				return append(dst, x.Group, x.Ordinal, x.Sequence, x.Center, x.Vaccine, x.Source, at, x.Starts[0].Unix(), d2, s2)
 			})
 		if isConstraint(err) {
-			return conflict("book slots", err)
+			return conflict("book registrations", err)
 		}
 		if err != nil {
-			return fmt.Errorf("book slots: %w", err)
+			return fmt.Errorf("book registrations: %w", err)
+		}
+		if _, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO outbox (registration, kind, created_at) VALUES `, ``, 3, len(bk),
+			func(i int, dst []any) []any { return append(dst, bk[i].Sequence, turnero.NotifyScheduled, at) }); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+		if err := bookSlots(ctx, tx, b); err != nil {
+			return err
 		}
 	}
 	delta := map[string]int64{}
 	if len(b.NewPending) > 0 {
-		_, err := execRows(ctx, tx, `INSERT INTO allocation_pending (sequence, grp, group_ordinal, department, age, reason, since) VALUES `, ``,
+		_, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO allocation_pending (sequence, grp, group_ordinal, department, age, reason, since) VALUES `, ``,
 			7, len(b.NewPending), func(i int, dst []any) []any {
 				p := &b.NewPending[i]
 				return append(dst, p.Sequence, p.Group, p.Ordinal, p.Department, p.Age, p.Reason, p.Since.UnixMilli())
@@ -421,6 +414,65 @@ func commitAllocation(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch
 	return nil
 }
 
+// bookSlots adds the batch's appointments to their slots' counts and lists.
+// The capacity is the agenda's, as the allocator computed it; the CHECK on
+// the table refuses the whole batch if any slot would be overbooked.
+func bookSlots(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch) error {
+	capacity := make(map[slotKey]int, len(b.Slots))
+	for _, s := range b.Slots {
+		capacity[slotKey{s.Start.Unix(), s.Center}] = s.Capacity
+	}
+	type slotAdd struct {
+		n    int
+		regs []byte
+	}
+	adds := make(map[slotKey]*slotAdd, len(b.Slots))
+	keys := make([]slotKey, 0, len(b.Slots))
+	for i := range b.Bookings {
+		bk := &b.Bookings[i]
+		for d, t := range bk.Starts {
+			k := slotKey{t.Unix(), bk.Center}
+			x := adds[k]
+			if x == nil {
+				x = &slotAdd{}
+				adds[k] = x
+				keys = append(keys, k)
+			}
+			x.n++
+			x.regs = appendSlotEntry(x.regs, bk.Sequence, d+1)
+		}
+	}
+	for _, k := range keys {
+		if _, ok := capacity[k]; !ok {
+			return &turnero.Error{Code: turnero.CodeInvalid, Key: "invalid_request",
+				Err: fmt.Errorf("appointment at %s %d without its slot's capacity", k.center, k.start)}
+		}
+	}
+	_, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO slots (start, center, capacity, booked, regs) VALUES `,
+		` ON CONFLICT (start, center) DO UPDATE SET booked = booked + excluded.booked, capacity = excluded.capacity,
+			regs = regs || excluded.regs`,
+		5, len(keys), func(i int, dst []any) []any {
+			k := keys[i]
+			x := adds[k]
+			return append(dst, k.start, k.center, capacity[k], x.n, string(x.regs))
+		})
+	if isConstraint(err) {
+		return conflict("book slots", err)
+	}
+	if err != nil {
+		return fmt.Errorf("book slots: %w", err)
+	}
+	return nil
+}
+
+// appendSlotEntry writes "sequence.dose " to a slot's list.
+func appendSlotEntry(dst []byte, seq int64, dose int) []byte {
+	dst = strconv.AppendInt(dst, seq, 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, int64(dose), 10)
+	return append(dst, ' ')
+}
+
 // execIn runs prefix followed by "(?,...)" over ids in chunks, and returns
 // the rows affected.
 func execIn(ctx context.Context, tx *sql.Tx, prefix string, ids []int64) (int64, error) {
@@ -446,45 +498,58 @@ func execIn(ctx context.Context, tx *sql.Tx, prefix string, ids []int64) (int64,
 	return total, nil
 }
 
+const bookingColumns = `b.sequence, b.center, b.vaccine, b.booked_by, b.dose1_start, b.dose1_state, b.dose1_lot,
+	b.dose2_start, b.dose2_state, b.dose2_lot`
+
+// scanAppointments reads a booking as appointments.
+func scanAppointments(sc interface{ Scan(...any) error }) (int64, []turnero.Appointment, error) {
+	var seq, d1 int64
+	var center, vaccine, source, s1 string
+	var d2 sql.NullInt64
+	var s2, l1, l2 sql.NullString
+	if err := sc.Scan(&seq, &center, &vaccine, &source, &d1, &s1, &l1, &d2, &s2, &l2); err != nil {
+		return 0, nil, err
+	}
+	out := []turnero.Appointment{{Registration: seq, Dose: 1, Center: center, Start: time.Unix(d1, 0).UTC(),
+		Vaccine: vaccine, State: s1, Lot: l1.String, Source: source}}
+	if d2.Valid {
+		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center, Start: time.Unix(d2.Int64, 0).UTC(),
+			Vaccine: vaccine, State: s2.String, Lot: l2.String, Source: source})
+	}
+	return seq, out, nil
+}
+
 // AppointmentsOf lists a registration's appointments by dose.
 func (db *DB) AppointmentsOf(ctx context.Context, sequence int64) ([]turnero.Appointment, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT registration, dose, center, start, vaccine, state, lot, source
-		FROM appointments WHERE registration = ? ORDER BY dose`, sequence)
+	_, out, err := scanAppointments(db.read.QueryRowContext(ctx, `SELECT `+bookingColumns+` FROM registrations r
+		JOIN bookings b ON b.grp = r.grp AND b.group_ordinal = r.group_ordinal AND b.sequence = r.sequence
+		WHERE r.sequence = ?`, sequence))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("appointments of %d: %w", sequence, err)
 	}
-	defer rows.Close()
-	var out []turnero.Appointment
-	for rows.Next() {
-		var a turnero.Appointment
-		var start int64
-		if err := rows.Scan(&a.Registration, &a.Dose, &a.Center, &start, &a.Vaccine, &a.State, &a.Lot, &a.Source); err != nil {
-			return nil, fmt.Errorf("appointments of %d: %w", sequence, err)
-		}
-		a.Start = time.Unix(start, 0).UTC()
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // EachAppointment calls fn with every appointment, by registration and dose:
 // for exports and for checking invariants in tests.
 func (db *DB) EachAppointment(ctx context.Context, fn func(turnero.Appointment) error) error {
-	rows, err := db.read.QueryContext(ctx, `SELECT registration, dose, center, start, vaccine, state, lot, source
-		FROM appointments ORDER BY registration, dose`)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+bookingColumns+` FROM bookings b ORDER BY b.sequence`)
 	if err != nil {
 		return fmt.Errorf("appointments: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a turnero.Appointment
-		var start int64
-		if err := rows.Scan(&a.Registration, &a.Dose, &a.Center, &start, &a.Vaccine, &a.State, &a.Lot, &a.Source); err != nil {
+		_, as, err := scanAppointments(rows)
+		if err != nil {
 			return fmt.Errorf("appointments: %w", err)
 		}
-		a.Start = time.Unix(start, 0).UTC()
-		if err := fn(a); err != nil {
-			return err
+		for _, a := range as {
+			if err := fn(a); err != nil {
+				return err
+			}
 		}
 	}
 	return rows.Err()

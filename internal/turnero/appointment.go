@@ -111,14 +111,35 @@ type AllocationSnapshot struct {
 	Bookings []SlotBooking
 }
 
+// Booking is every appointment of one registration, made in one step: all
+// doses at one center with one vaccine.
+type Booking struct {
+	Candidate
+	Center  string
+	Vaccine string
+	Source  string
+	// Starts are the doses' times, dose 1 first.
+	Starts []time.Time
+}
+
+// Appointments lists a booking dose by dose.
+func (b *Booking) Appointments() []Appointment {
+	out := make([]Appointment, len(b.Starts))
+	for i, t := range b.Starts {
+		out[i] = Appointment{Registration: b.Sequence, Dose: i + 1, Center: b.Center, Start: t, Vaccine: b.Vaccine,
+			State: AppointmentBooked, Source: b.Source}
+	}
+	return out
+}
+
 // AllocationBatch is one step of an allocation run, committed atomically.
 type AllocationBatch struct {
 	// Version is the snapshot version the batch was computed against.
 	Version int64
 	At      time.Time
-	// Appointments to create; every registration among them becomes
-	// scheduled and gets one notification.
-	Appointments []Appointment
+	// Bookings to create; each registration among them becomes scheduled
+	// and gets one notification.
+	Bookings []Booking
 	// Slots adds bookings to slots; Capacity is the slot's capacity by the
 	// current agenda. Storage refuses a batch that would overbook.
 	Slots []SlotBooking
@@ -154,8 +175,7 @@ type AllocationStore interface {
 	PendingAfter(ctx context.Context, group string, after int64, limit int) ([]Pending, error)
 	// CommitAllocation writes a batch in one transaction, or nothing. It
 	// returns ErrAllocationConflict when the version moved, a registration
-	// is no longer waiting, already holds that dose, or a slot would be
-	// overbooked.
+	// is already booked, or a slot would be overbooked.
 	CommitAllocation(ctx context.Context, b AllocationBatch) error
 
 	// AppointmentsOf lists a registration's appointments by dose.

@@ -30,35 +30,46 @@ CREATE TABLE allocation_state (
 ) STRICT;
 INSERT INTO allocation_state (id, version) VALUES (1, 0);
 
+-- A person's appointments: one row per booked registration, both doses in
+-- it, so "one appointment per dose per person" is a property of the schema.
+-- Keyed by (grp, group_ordinal), the order the allocator books in: every
+-- booking is an append at the end of its group's range, never a write into
+-- the middle of the registrations table (a group's rows are spread over all
+-- of its pages). Whether a registration is scheduled is whether it has a row
+-- here; registrations.status keeps what intake and the person decide
+-- (waiting, cancelled).
+CREATE TABLE bookings (
+    grp           TEXT    NOT NULL,
+    group_ordinal INTEGER NOT NULL,
+    sequence      INTEGER NOT NULL,         -- registrations.sequence
+    center        TEXT    NOT NULL,
+    vaccine       TEXT    NOT NULL,
+    booked_by     TEXT    NOT NULL,         -- 'allocator' or 'feed'
+    booked_at     INTEGER NOT NULL,         -- Unix milliseconds
+    dose1_start   INTEGER NOT NULL,         -- Unix seconds
+    dose1_state   TEXT    NOT NULL DEFAULT 'booked'
+                  CHECK (dose1_state IN ('booked', 'checked_in', 'given', 'no_show')),
+    dose1_lot     TEXT,
+    dose2_start   INTEGER,                  -- NULL for a one-dose vaccine
+    dose2_state   TEXT
+                  CHECK (dose2_state IN ('booked', 'checked_in', 'given', 'no_show')),
+    dose2_lot     TEXT,
+    PRIMARY KEY (grp, group_ordinal)
+) STRICT, WITHOUT ROWID;
+
 -- Bookings per slot. Slots themselves come from the centers' agendas; a row
--- exists once a slot has been booked. The CHECK is what makes overbooking
--- impossible whatever the application does. Keyed by start first: the
--- allocator reads the future (start >= now) as one range.
+-- exists once a slot has been booked, and lists who is booked in it
+-- ("sequence.dose" separated by spaces): the center's day agenda. The CHECK
+-- is what makes overbooking impossible whatever the application does. Keyed
+-- by start first: the allocator reads the future (start >= now) as one range.
 CREATE TABLE slots (
     start    INTEGER NOT NULL,              -- Unix seconds
     center   TEXT    NOT NULL,
     capacity INTEGER NOT NULL CHECK (capacity >= 0),
     booked   INTEGER NOT NULL CHECK (booked >= 0 AND booked <= capacity),
+    regs     TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (start, center)
 ) STRICT, WITHOUT ROWID;
-
--- One row per dose booked: the primary key is what stops a person holding two
--- appointments for the same dose. Clustered by registration, which the
--- allocator writes in increasing order; the agenda index serves the centers.
-CREATE TABLE appointments (
-    registration INTEGER NOT NULL,          -- registrations.sequence
-    dose         INTEGER NOT NULL CHECK (dose >= 1),
-    center       TEXT    NOT NULL,
-    start        INTEGER NOT NULL,          -- Unix seconds
-    vaccine      TEXT    NOT NULL,
-    state        TEXT    NOT NULL DEFAULT 'booked'
-                 CHECK (state IN ('booked', 'checked_in', 'given', 'no_show')),
-    lot          TEXT    NOT NULL DEFAULT '',
-    source       TEXT    NOT NULL,
-    created_at   INTEGER NOT NULL,          -- Unix milliseconds
-    PRIMARY KEY (registration, dose)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX appointments_agenda ON appointments (center, start);
 
 -- Registrations the allocator passed but could not place, with the reason
 -- operators see. Tried first, in group order, on every run.
@@ -101,8 +112,8 @@ CREATE INDEX registrations_departed ON registrations (grp, group_ordinal) WHERE 
 DROP TABLE tokens;
 DROP TABLE outbox;
 DROP TABLE allocation_pending;
-DROP TABLE appointments;
 DROP TABLE slots;
+DROP TABLE bookings;
 DROP TABLE allocation_state;
 DROP TABLE allocation_groups;
 DROP TABLE centers;
