@@ -100,15 +100,24 @@ func TestCannotPlaceKeepsPlaceWithReason(t *testing.T) {
 	if states[0].Pending != int64(rep.NewPending) || states[0].Cursor != 122 {
 		t.Fatalf("group state %+v, want cursor 122 and %d pending", states[0], rep.NewPending)
 	}
+	// Positions: the pending are first in line, in order; a newcomer is
+	// behind all of them.
+	ctx := context.Background()
+	if pos, err := e.db.WaitingPosition(ctx, "age-80-plus", pend[1].Ordinal); err != nil || pos != 2 {
+		t.Fatalf("second pending person at position %d (%v), want 2", pos, err)
+	}
+	newcomer := e.register(people(1, "age-80-plus", "UY-MO", 88)...)[0]
+	if pos, err := e.db.WaitingPosition(ctx, "age-80-plus", newcomer.GroupOrdinal); err != nil || pos != int64(rep.NewPending)+1 {
+		t.Fatalf("newcomer at position %d (%v), want %d", pos, err, rep.NewPending+1)
+	}
 	// A day later the horizon has one more day: the next in line (pending,
 	// in order) are placed first, and nobody new jumps ahead of them.
 	e.clock.Add(24 * time.Hour)
-	late := e.register(people(1, "age-80-plus", "UY-MO", 82)...)
 	rep2 := e.run(a)
 	if rep2.Scheduled == 0 {
 		t.Fatalf("a day later nobody was placed: %+v", rep2)
 	}
-	if as := e.appointments()[late[0].Sequence]; len(as) != 0 && rep2.StillPending > 2 {
+	if as := e.appointments()[newcomer.Sequence]; len(as) != 0 && rep2.StillPending > 2 {
 		t.Fatalf("a newcomer was placed while %d before them still wait", rep2.StillPending)
 	}
 	e.check(since)

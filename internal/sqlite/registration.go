@@ -129,14 +129,10 @@ func (db *DB) RegistrationByDocument(ctx context.Context, documentHash []byte) (
 	return db.RegistrationBySequence(ctx, seq)
 }
 
-// WaitingPosition counts the waiting registrations of a group up to ordinal:
-// the ordinal less those ahead that already left the list.
+// WaitingPosition is the place in line of a waiting registration, from the
+// allocation cursors (position.go): cheap with millions scheduled.
 func (db *DB) WaitingPosition(ctx context.Context, group string, ordinal int64) (int64, error) {
-	var departed int64
-	if err := db.departedBefore.QueryRowContext(ctx, group, ordinal).Scan(&departed); err != nil {
-		return 0, fmt.Errorf("waiting position: %w", err)
-	}
-	return ordinal - departed, nil
+	return db.waitingPosition(ctx, group, ordinal)
 }
 
 func scanRegistration(row *sql.Row) (turnero.Registration, error) {

@@ -34,7 +34,6 @@ type DB struct {
 	newDocumentsRead *sql.Stmt // on read
 	maxOrdinal       *sql.Stmt // on write
 	bySequence       *sql.Stmt // on read
-	departedBefore   *sql.Stmt // on read
 }
 
 func dsn(path string, readOnly bool) string {
@@ -131,8 +130,6 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.newDocumentsRead, db.read, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
 		{&db.maxOrdinal, db.write, `SELECT COALESCE(MAX(group_ordinal), 0) FROM registrations WHERE grp = ?`},
 		{&db.bySequence, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
-		{&db.departedBefore, db.read, `SELECT COUNT(*) FROM registrations
-			WHERE grp = ? AND status <> 'waiting' AND group_ordinal <= ?`},
 	}
 	for _, s := range stmts {
 		st, err := s.on.PrepareContext(ctx, s.text)
