@@ -51,6 +51,7 @@ func TestE2EGracefulShutdown(t *testing.T) {
 		termAt      time.Time
 		slowReply   = reply{err: errors.New("the request was never started")}
 		slowDone    sync.WaitGroup
+		slowAt      atomic.Int64 // when the slow request was opened, Unix ns
 	)
 	slowDone.Add(1)
 	go func() {
@@ -68,16 +69,20 @@ func TestE2EGracefulShutdown(t *testing.T) {
 
 	outs := load{client: client, srv: srv, seed: seed, next: &next, workers: workers,
 		onReply: func(o outcome, acks int64) bool {
-			if acks >= termAfter/2 {
+			// The slow request is opened shortly before SIGTERM, and SIGTERM
+			// waits until the server has had time to accept it and start
+			// reading it.
+			if acks >= termAfter-100 {
 				slowOnce.Do(func() {
 					slow, err := startSlowRegistration(srv.addr, slowPerson)
 					if err != nil {
 						slowReply.err = err
 					}
+					slowAt.Store(time.Now().UnixNano())
 					slowStarted <- slow
 				})
 			}
-			if acks >= termAfter {
+			if at := slowAt.Load(); acks >= termAfter && at != 0 && time.Since(time.Unix(0, at)) > 300*time.Millisecond {
 				termOnce.Do(func() {
 					termAt = time.Now()
 					srv.cmd.Process.Signal(syscall.SIGTERM)
