@@ -11,6 +11,7 @@ import (
 
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/postgres"
+	"github.com/turnero/turnero/internal/turnero"
 )
 
 // serveConfig is every setting of "turnero serve": defaults, then the
@@ -27,6 +28,13 @@ type serveConfig struct {
 	// DebugAddr serves Go's pprof profiles, for measuring the hot path; off
 	// when empty. Never expose it publicly.
 	DebugAddr string
+	// AdminToken bootstraps an admin bearer token (env TURNERO_ADMIN_TOKEN
+	// only, never a flag: flags show in the process list). Stored hashed.
+	AdminToken string
+	// Allocate runs the allocator inside serve; AllocateEvery overrides the
+	// campaign's allocation.interval when positive.
+	Allocate      bool
+	AllocateEvery time.Duration
 }
 
 func defaultServeConfig() serveConfig {
@@ -35,6 +43,7 @@ func defaultServeConfig() serveConfig {
 		QueueSize:       intake.DefaultConfig.QueueSize,
 		MaxBatch:        intake.DefaultConfig.MaxBatch,
 		ShutdownTimeout: 30 * time.Second,
+		Allocate:        true,
 	}
 }
 
@@ -48,6 +57,7 @@ func (c *serveConfig) fromEnv() {
 		{"TURNERO_DB", &c.DB},
 		{"TURNERO_CAMPAIGN", &c.CampaignFile},
 		{"TURNERO_KEY_FILE", &c.KeyFile},
+		{"TURNERO_ADMIN_TOKEN", &c.AdminToken},
 	} {
 		if v := os.Getenv(e.name); v != "" {
 			*e.dst = v
@@ -64,6 +74,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "registrations waiting for the writer before new ones get 503")
 	fs.IntVar(&c.MaxBatch, "batch", c.MaxBatch, "largest number of registrations committed in one transaction")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
+	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as `turnero allocate`)")
+	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight on SIGTERM")
 }
 
@@ -89,6 +101,12 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MaxBatch < 1 || c.MaxBatch > 10_000 {
 		return fmt.Errorf("setting batch: must be between 1 and 10000, got %d", c.MaxBatch)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < turnero.MinTokenLength {
+		return fmt.Errorf("setting TURNERO_ADMIN_TOKEN: must be at least %d characters (use a long random string)", turnero.MinTokenLength)
+	}
+	if c.AllocateEvery < 0 {
+		return fmt.Errorf("setting allocate-every: must not be negative, got %s", c.AllocateEvery)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("setting shutdown-timeout: must be positive, got %s", c.ShutdownTimeout)

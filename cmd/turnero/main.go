@@ -26,6 +26,9 @@ Usage:
   turnero demo     [--addr HOST:PORT]
   turnero keygen   --out FILE [--id KEY_ID]
   turnero loadtest --url URL -n N -c C
+  turnero centers  import [--data DIR] FILE.csv   add or update vaccination centers
+  turnero groups   open|close|list [--data DIR] [GROUP]
+  turnero allocate [--data DIR]                   give appointments now (serve also does it)
   turnero campaign-sample           print the bundled sample campaign file
 
 Run "turnero COMMAND -h" for the settings of a command.
@@ -59,6 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdKeygen(args[1:], stdout, stderr)
 	case "loadtest":
 		return cmdLoadtest(ctx, args[1:], stdout, stderr)
+	case "centers":
+		return cmdCenters(ctx, args[1:], stdout, stderr)
+	case "groups":
+		return cmdGroups(ctx, args[1:], stdout, stderr)
+	case "allocate":
+		return cmdAllocate(ctx, args[1:], stdout, stderr, log)
 	case "campaign-sample":
 		return cmdCampaignSample(stdout)
 	case "-h", "-help", "--help", "help":

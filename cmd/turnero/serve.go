@@ -72,8 +72,15 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	m.GaugeFunc("turnero_intake_queue_capacity", "Bound of the intake queue.", func() float64 { return float64(in.QueueCapacity()) })
 	in.Start()
 
+	handler := turnerohttp.NewServer(in, m, log.With("component", "http"))
+	stopAllocation, err := startAllocation(ctx, cfg, c, db, handler, log)
+	if err != nil {
+		in.Close()
+		return err
+	}
+	defer stopAllocation()
 	srv := &http.Server{
-		Handler:           turnerohttp.NewServer(in, m, log.With("component", "http")),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -108,6 +115,7 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	defer cancel()
 	shutdownErr := srv.Shutdown(sctx)
 	in.Close()
+	stopAllocation()
 	if shutdownErr != nil && !errors.Is(shutdownErr, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}

@@ -41,22 +41,22 @@ func (s *Server) createRegistration(w http.ResponseWriter, r *http.Request) {
 }
 
 type statusResponse struct {
-	TrackingCode string        `json:"tracking_code"`
-	Status       string        `json:"status"`
-	Group        string        `json:"group"`
-	GroupName    string        `json:"group_name"`
-	Sequence     int64         `json:"sequence"`
-	Position     int64         `json:"position,omitempty"`
-	Name         string        `json:"name"`
-	DocumentType string        `json:"document_type"`
-	Document     string        `json:"document"`
-	Department   string        `json:"department"`
-	ReceivedAt   string        `json:"received_at"`
-	Appointments []appointment `json:"appointments"`
-	PlaceInLine  placeInLine   `json:"place_in_line"`
+	TrackingCode string                `json:"tracking_code"`
+	Status       string                `json:"status"`
+	Group        string                `json:"group"`
+	GroupName    string                `json:"group_name"`
+	Sequence     int64                 `json:"sequence"`
+	Position     int64                 `json:"position,omitempty"`
+	Name         string                `json:"name"`
+	DocumentType string                `json:"document_type"`
+	Document     string                `json:"document"`
+	Department   string                `json:"department"`
+	ReceivedAt   string                `json:"received_at"`
+	Appointments []appointmentResponse `json:"appointments"`
+	NowServing   int64                 `json:"now_serving,omitempty"`
+	Estimate     string                `json:"estimated_date,omitempty"`
+	PlaceInLine  placeInLine           `json:"place_in_line"`
 }
-
-type appointment struct{}
 
 type placeInLine struct {
 	Order       string `json:"order"`
@@ -93,6 +93,14 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.S
 	if language(r) == turnero.English && st.Group.NameEN != "" {
 		name = st.Group.NameEN
 	}
+	as, err := s.allocationStatusOf(r.Context(), st.Sequence, st.Group.ID, st.Department.Code, st.Position)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if as.Scheduled && st.Status == turnero.StatusWaiting {
+		st.Status, st.Position = turnero.StatusScheduled, 0
+	}
 	// The answer shows masked personal data only, but still should not sit
 	// in shared caches.
 	w.Header().Set("Cache-Control", "no-store")
@@ -108,7 +116,9 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.S
 		Document:     st.MaskedDocument,
 		Department:   st.Department.Name,
 		ReceivedAt:   st.ReceivedAt.In(c.Location).Format(time.RFC3339),
-		Appointments: []appointment{},
+		Appointments: as.Appointments,
+		NowServing:   as.NowServing,
+		Estimate:     as.Estimate,
 		PlaceInLine: placeInLine{
 			Order:       "submission",
 			AfterCancel: c.PlaceInLine.AfterCancel,

@@ -30,6 +30,10 @@ func statusOf(code turnero.Code) int {
 		return http.StatusConflict
 	case turnero.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case turnero.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case turnero.CodeForbidden:
+		return http.StatusForbidden
 	}
 	return http.StatusInternalServerError
 }
@@ -44,6 +48,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status := statusOf(de.Code)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="turnero"`)
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 	}

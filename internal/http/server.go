@@ -25,6 +25,7 @@ type Server struct {
 	// known holds the same routes without the catch-all, to tell an unknown
 	// path (404) from a known path with the wrong method (405).
 	known *http.ServeMux
+	alloc *Allocation // admin and allocation routes (admin.go); nil: 503
 }
 
 // NewServer returns the handler of the whole API.
@@ -39,6 +40,11 @@ func (s *Server) routes() {
 	s.handle("POST /v1/registrations", s.createRegistration)
 	s.handle("POST /v1/registrations/lookup", s.lookupRegistration)
 	s.handle("GET /v1/registrations/{code}", s.getRegistration)
+	s.handle("GET /v1/admin/groups", s.listGroups)
+	s.handle("POST /v1/admin/groups/{group}/open", s.setGroupOpen(true))
+	s.handle("POST /v1/admin/groups/{group}/close", s.setGroupOpen(false))
+	s.handle("GET /v1/admin/groups/{group}/pending", s.listPending)
+	s.handle("POST /v1/admin/allocations", s.runAllocation)
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())

@@ -18,4 +18,16 @@ var allocationMessages = map[string]message{
 		"La asignación de turnos no está habilitada en este servidor.",
 		"Appointment allocation is not enabled on this server.",
 	},
+	"reason_" + ReasonNoCenter: {
+		"Ningún vacunatorio del departamento da una vacuna permitida para su grupo y edad.",
+		"No center in the department gives a vaccine allowed for the person's group and age.",
+	},
+	"reason_" + ReasonNoCapacity: {
+		"No quedan lugares libres en el departamento dentro del horizonte de agenda.",
+		"No free places are left in the department within the booking horizon.",
+	},
+	"reason_" + ReasonNoSecondDose: {
+		"Hay lugar para la primera dosis pero no para la segunda dentro de la ventana.",
+		"There is room for the first dose but not for the second within the window.",
+	},
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/campaign"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// Operator commands work on the same data as serve (SQLite is safe to share
+// between processes: one writer at a time, each transaction whole).
+
+// operatorStore parses the storage and campaign settings of an operator
+// command and opens the store.
+func operatorStore(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (
+	*turnero.Campaign, turnero.RegistrationStore, turnero.AllocationStore, []string, error) {
+	cfg := defaultServeConfig()
+	cfg.fromEnv()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (env TURNERO_DATA)")
+	fs.StringVar(&cfg.CampaignFile, "campaign", cfg.CampaignFile, "campaign file; the bundled sample if empty (env TURNERO_CAMPAIGN)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, nil, nil, errUsage
+	}
+	if cfg.DataDir == "" && cfg.DB == "" {
+		return nil, nil, nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA)", name)
+	}
+	c := campaign.Sample()
+	if cfg.CampaignFile != "" {
+		var err error
+		if c, err = campaign.Load(cfg.CampaignFile); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	if cfg.DB == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	db, _, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	as, ok := db.(turnero.AllocationStore)
+	if !ok {
+		db.Close()
+		return nil, nil, nil, nil, fmt.Errorf("%s: this storage engine has no centers or allocation yet", name)
+	}
+	return c, db, as, fs.Args(), nil
+}
+
+// cmdCenters: turnero centers import FILE.
+func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "import" {
+		fmt.Fprintf(stderr, "usage: turnero centers import [--data DIR] [--campaign FILE] FILE.csv\n\ncolumns: %v\n", campaign.CentersCSVColumns)
+		return errUsage
+	}
+	c, db, as, rest, err := operatorStore(ctx, "centers import", args[1:], stderr, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if len(rest) != 1 {
+		return fmt.Errorf("centers import: give one CSV file")
+	}
+	f, err := os.Open(rest[0])
+	if err != nil {
+		return fmt.Errorf("centers import: %w", err)
+	}
+	defer f.Close()
+	centers, err := campaign.ParseCentersCSV(f, c)
+	if err != nil {
+		return fmt.Errorf("centers import %s: nothing imported:\n%w", rest[0], err)
+	}
+	if err := as.UpsertCenters(ctx, centers); err != nil {
+		return fmt.Errorf("centers import: nothing imported: %w", err)
+	}
+	fmt.Fprintf(stdout, "imported %d centers from %s\n", len(centers), rest[0])
+	return nil
+}
+
+// cmdGroups: turnero groups open|close GROUP, turnero groups list.
+func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "open" && args[0] != "close" && args[0] != "list") {
+		fmt.Fprint(stderr, "usage: turnero groups open|close [--data DIR] GROUP\n       turnero groups list [--data DIR]\n")
+		return errUsage
+	}
+	c, db, as, rest, err := operatorStore(ctx, "groups "+args[0], args[1:], stderr, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "list" {
+		states, err := as.GroupStates(ctx)
+		if err != nil {
+			return err
+		}
+		byID := map[string]turnero.GroupState{}
+		for _, g := range states {
+			byID[g.Group] = g
+		}
+		for i, g := range c.Groups {
+			st := byID[g.ID]
+			fmt.Fprintf(stdout, "%2d %-20s open=%-5v now_serving=%d pending=%d\n", i+1, g.ID, st.Open, st.Cursor, st.Pending)
+		}
+		return nil
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("groups %s: give one group id", args[0])
+	}
+	if _, ok := c.Group(rest[0]); !ok {
+		return fmt.Errorf("groups %s: the campaign has no group %q", args[0], rest[0])
+	}
+	g, err := as.SetGroupOpen(ctx, rest[0], args[0] == "open", turnero.SystemClock{}.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "group %s open=%v now_serving=%d pending=%d\n", g.Group, g.Open, g.Cursor, g.Pending)
+	return nil
+}
+
+// cmdAllocate runs the allocator once and prints its report as JSON.
+func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	cfg := allocate.DefaultConfig
+	c, db, as, _, err := operatorStore(ctx, "allocate", args, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "people committed per transaction")
+	})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if len(c.Centers) > 0 {
+		if err := as.UpsertCenters(ctx, c.Centers); err != nil {
+			return err
+		}
+	}
+	a, err := allocate.New(cfg, as, c, turnero.SystemClock{}, log.With("component", "allocator"))
+	if err != nil {
+		return err
+	}
+	rep, err := a.RunOnce(ctx)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		allocate.Report
+		TookMS int64 `json:"took_ms"`
+	}{rep, rep.Took.Milliseconds()}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,271 @@
+package http
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// Allocation is what the allocation routes need: centers and groups, the
+// allocator, bearer tokens. Without it those routes answer 503.
+type Allocation struct {
+	Store     turnero.AllocationStore
+	Tokens    turnero.TokenStore
+	Allocator *allocate.Allocator
+	Clock     turnero.Clock
+}
+
+// SetAllocation enables the admin, allocation and appointment routes.
+func (s *Server) SetAllocation(a *Allocation) { s.alloc = a }
+
+var errNotConfigured = turnero.Errorf(turnero.CodeUnavailable, "allocation_not_configured")
+
+// authorize checks the bearer token: 401 without a valid one, 403 when it
+// does not carry the role (an admin token may do everything).
+func (s *Server) authorize(r *http.Request, role string) (turnero.Token, error) {
+	if s.alloc == nil {
+		return turnero.Token{}, errNotConfigured
+	}
+	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	secret = strings.TrimSpace(secret)
+	if !ok || secret == "" || len(secret) > 256 {
+		return turnero.Token{}, turnero.ErrUnauthorized
+	}
+	hash := turnero.HashToken(secret)
+	t, err := s.alloc.Tokens.TokenByHash(r.Context(), hash)
+	if err != nil {
+		return t, err
+	}
+	// The lookup is by hash already; compare again in constant time so that
+	// no engine's index comparison is what decides.
+	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 {
+		return turnero.Token{}, turnero.ErrUnauthorized
+	}
+	if t.Role != role && t.Role != turnero.RoleAdmin {
+		return t, turnero.ErrForbidden
+	}
+	return t, nil
+}
+
+type groupStateResponse struct {
+	Group      string `json:"group"`
+	Name       string `json:"name"`
+	Priority   int    `json:"priority"`
+	Open       bool   `json:"open"`
+	ChangedAt  string `json:"changed_at,omitempty"`
+	NowServing int64  `json:"now_serving"`
+	Pending    int64  `json:"pending"`
+}
+
+func (s *Server) groupResponse(r *http.Request, g turnero.GroupState) groupStateResponse {
+	c := s.intake.Campaign()
+	grp, _ := c.Group(g.Group)
+	name := grp.Name
+	if language(r) == turnero.English && grp.NameEN != "" {
+		name = grp.NameEN
+	}
+	out := groupStateResponse{Group: g.Group, Name: name, Priority: c.GroupIndex(g.Group) + 1, Open: g.Open,
+		NowServing: g.Cursor, Pending: g.Pending}
+	if !g.ChangedAt.IsZero() {
+		out.ChangedAt = g.ChangedAt.In(c.Location).Format(time.RFC3339)
+	}
+	return out
+}
+
+func (s *Server) setGroupOpen(open bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		id := r.PathValue("group")
+		if _, ok := s.intake.Campaign().Group(id); !ok {
+			s.writeError(w, r, turnero.ErrGroupNotFound)
+			return
+		}
+		g, err := s.alloc.Store.SetGroupOpen(r.Context(), id, open, s.alloc.Clock.Now())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.log.Info("group opened or closed", "group", id, "open", open)
+		writeJSON(w, http.StatusOK, s.groupResponse(r, g))
+	}
+}
+
+// listGroups shows every group of the campaign in priority order with how
+// far it has been served.
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	states, err := s.alloc.Store.GroupStates(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	byID := map[string]turnero.GroupState{}
+	for _, g := range states {
+		byID[g.Group] = g
+	}
+	out := []groupStateResponse{}
+	for _, g := range s.intake.Campaign().Groups {
+		st := byID[g.ID]
+		st.Group = g.ID
+		out = append(out, s.groupResponse(r, st))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
+}
+
+type pendingResponse struct {
+	Sequence   int64  `json:"sequence"`
+	Ordinal    int64  `json:"group_ordinal"`
+	Department string `json:"department"`
+	Reason     string `json:"reason"`
+	ReasonText string `json:"reason_text"`
+	Since      string `json:"since"`
+}
+
+// listPending shows operators who could not be placed and why (no personal
+// data: sequence, place in the group, department).
+func (s *Server) listPending(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	group := r.PathValue("group")
+	if _, ok := s.intake.Campaign().Group(group); !ok {
+		s.writeError(w, r, turnero.ErrGroupNotFound)
+		return
+	}
+	after, limit, err := pageParams(r, "after", 100)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ps, err := s.alloc.Store.PendingAfter(r.Context(), group, after, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := s.intake.Campaign()
+	out := make([]pendingResponse, len(ps))
+	for i, p := range ps {
+		out[i] = pendingResponse{Sequence: p.Sequence, Ordinal: p.Ordinal, Department: p.Department, Reason: p.Reason,
+			ReasonText: turnero.Message("reason_"+p.Reason, language(r)), Since: p.Since.In(c.Location).Format(time.RFC3339)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pending": out})
+}
+
+// pageParams reads a cursor and a limit (1..1000) from the query string.
+func pageParams(r *http.Request, cursorName string, def int) (int64, int, error) {
+	q := r.URL.Query()
+	var after int64
+	limit := def
+	fe := turnero.FieldErrors{}
+	if v := q.Get(cursorName); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			fe.Add(cursorName, "invalid_value")
+		}
+		after = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			fe.Add("limit", "invalid_value")
+		}
+		limit = n
+	}
+	return after, limit, fe.Err()
+}
+
+type allocationResponse struct {
+	allocate.Report
+	TookMS int64 `json:"took_ms"`
+}
+
+// runAllocation runs the allocator now and answers what it did.
+func (s *Server) runAllocation(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// A run finishes even if the operator's connection drops: it commits in
+	// steps and a half-done run is only a shorter run.
+	rep, err := s.alloc.Allocator.RunOnce(context.WithoutCancel(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, allocationResponse{Report: rep, TookMS: rep.Took.Milliseconds()})
+}
+
+type appointmentResponse struct {
+	Dose       int    `json:"dose"`
+	CenterID   string `json:"center_id"`
+	CenterName string `json:"center_name"`
+	Address    string `json:"address"`
+	Start      string `json:"start"`
+	Vaccine    string `json:"vaccine"`
+	State      string `json:"state"`
+}
+
+// allocationStatus adds to a status answer what allocation knows: the
+// appointments, or the group's "now serving" and an estimated date.
+type allocationStatus struct {
+	Appointments []appointmentResponse
+	NowServing   int64
+	Estimate     string
+	Scheduled    bool
+}
+
+func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept string, position int64) (allocationStatus, error) {
+	var out allocationStatus
+	out.Appointments = []appointmentResponse{}
+	if s.alloc == nil {
+		return out, nil
+	}
+	c := s.intake.Campaign()
+	appts, err := s.alloc.Store.AppointmentsOf(ctx, seq)
+	if err != nil {
+		return out, err
+	}
+	for _, a := range appts {
+		ct, err := s.alloc.Store.Center(ctx, a.Center)
+		if err != nil {
+			return out, err
+		}
+		v, _ := c.Vaccine(a.Vaccine)
+		out.Appointments = append(out.Appointments, appointmentResponse{
+			Dose: a.Dose, CenterID: a.Center, CenterName: ct.Name, Address: ct.Address,
+			Start: a.Start.In(c.Location).Format(time.RFC3339), Vaccine: v.Name, State: a.State,
+		})
+	}
+	out.Scheduled = len(appts) > 0
+	if out.Scheduled {
+		return out, nil
+	}
+	states, err := s.alloc.Store.GroupStates(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, g := range states {
+		if g.Group == group {
+			out.NowServing = g.Cursor
+			if g.Open && s.alloc.Allocator != nil {
+				if t, ok := s.alloc.Allocator.Estimate(dept, position); ok {
+					out.Estimate = t.Format("2006-01-02")
+				}
+			}
+		}
+	}
+	return out, nil
+}
