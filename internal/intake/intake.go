@@ -11,6 +11,7 @@ import (
 
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -292,6 +293,7 @@ type LookupRequest struct {
 // date. Either being wrong gives the same not-found, with no hint of which.
 func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error) {
 	fe := turnero.FieldErrors{}
+	req.DocumentType = strings.TrimSpace(req.DocumentType)
 	dt, ok := s.campaign.DocumentType(req.DocumentType)
 	if req.DocumentType == "" {
 		fe.Add("document_type", "required")
