@@ -50,7 +50,8 @@ func TestE2ECrashSafety(t *testing.T) {
 	acked := newLedger()
 	var next atomic.Int64 // next synthetic person, across rounds
 	var lastRound map[string]int64
-	var inFlightAtKill []int // people whose request had no answer when the server died
+	byPerson := map[int]string{} // acknowledged people → their code
+	var inFlightAtKill []int     // people whose request had no answer when the server died
 	var logs []string
 	for round := 1; round <= rounds; round++ {
 		t0 := time.Now()
@@ -115,6 +116,7 @@ func TestE2ECrashSafety(t *testing.T) {
 					t.Errorf("round %d: receipt of a new person %+v", round, rc)
 				}
 				lastRound[rc.TrackingCode] = rc.Sequence
+				byPerson[o.person] = rc.TrackingCode
 			default:
 				t.Errorf("round %d: person %d answered %s, want 202", round, o.person, o.reply)
 			}
@@ -148,6 +150,18 @@ func TestE2ECrashSafety(t *testing.T) {
 			}
 		default:
 			t.Errorf("person %d retried after the crash: %s", i, r)
+		}
+	}
+	// People acknowledged before a crash who register again keep their place.
+	checked := 0
+	for i, code := range byPerson {
+		if checked == 20 {
+			break
+		}
+		checked++
+		r := register(client, srv.url, loadtest.Person(seed, i), "")
+		if rc := decode[receiptJSON](t, r); r.status != http.StatusOK || !rc.Duplicate || rc.TrackingCode != code || rc.Sequence != acked.seqOf[code] {
+			t.Errorf("person %d, acknowledged with %s/%d before a crash, registered again: %s", i, code, acked.seqOf[code], r)
 		}
 	}
 	for k := 0; k < 20; k++ {
