@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/turnero/turnero/internal/campaign"
+	"github.com/turnero/turnero/internal/loadtest"
 )
 
 // TestE2EStartupErrors: a bad configuration stops "turnero serve" before it
@@ -132,5 +134,39 @@ func TestE2EKeygen(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "turnero.key")); err == nil {
 		t.Error("serve --key-file created a key in the data directory")
+	}
+}
+
+// TestE2ELostTrialKey: without --key-file, serve keeps its key in the data
+// directory. If that key is gone while the database is there, a new key must
+// not be made up: every registration would become unreadable, every tracking
+// code unknown, and everyone could register a second time and get a second
+// place. serve refuses to start instead, naming the setting.
+func TestE2ELostTrialKey(t *testing.T) {
+	data := t.TempDir()
+	person := loadtest.Person(time.Now().UnixNano(), 0)
+	client := newClient(1, 20*time.Second)
+	defer client.CloseIdleConnections()
+
+	srv := startServer(t, data)
+	if r := register(client, srv.url, person, ""); r.status != http.StatusAccepted {
+		t.Fatalf("register: %s", r)
+	}
+	srv.stop(t, 30*time.Second)
+	if err := os.Remove(filepath.Join(data, "turnero.key")); err != nil {
+		t.Fatalf("the trial key is not where the server said: %v", err)
+	}
+
+	p := startProcess(t, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	for deadline := time.Now().Add(30 * time.Second); !p.exited(); time.Sleep(10 * time.Millisecond) {
+		if servingAddr(p.stderr.String()) != "" || time.Now().After(deadline) {
+			t.Fatalf("serve on a database whose key is lost did not refuse to start\nstderr:\n%s", p.stderr.String())
+		}
+	}
+	if p.exitCode() == 0 || !strings.Contains(p.stderr.String(), "key-file") {
+		t.Fatalf("serve on a database whose key is lost: status %d, want a refusal naming key-file\nstderr:\n%s", p.exitCode(), p.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, "turnero.key")); err == nil {
+		t.Error("serve made up a new key for an existing database")
 	}
 }

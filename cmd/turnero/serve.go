@@ -154,6 +154,12 @@ func loadKeys(cfg serveConfig, log *slog.Logger) (*pii.Keyring, error) {
 	}
 	path := filepath.Join(cfg.DataDir, "turnero.key")
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// A database whose key is gone must not get a new one: its
+		// registrations would be unreadable, their codes unknown, and
+		// everyone could register again for a second place.
+		if db := filepath.Join(cfg.DataDir, "turnero.db"); fileExists(db) {
+			return nil, fmt.Errorf("setting key-file: %s has no key for the database %s; restore %s, or pass the key file with --key-file", cfg.DataDir, db, path)
+		}
 		if err := pii.WriteKeyFile(path, "local-"+time.Now().UTC().Format("20060102")); err != nil {
 			return nil, err
 		}
@@ -162,4 +168,9 @@ func loadKeys(cfg serveConfig, log *slog.Logger) (*pii.Keyring, error) {
 		"next to the data it protects. This is only for trying turnero out. For real use, run "+
 		"`turnero keygen --out FILE`, keep FILE apart from the data, and pass --key-file FILE.", "key_file", path)
 	return pii.LoadKeyFile(path)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
