@@ -51,6 +51,13 @@ type Allocator struct {
 
 	lastMu sync.RWMutex
 	last   *plan // the agenda as the last run left it, for estimates
+
+	// cache is the agenda the last successful run left, valid while the
+	// storage version is cacheVersion (nobody else booked or freed a slot
+	// or changed a center): the next run then reads only the groups, not
+	// every future booking, and costs in proportion to what is new.
+	cache        *plan
+	cacheVersion int64
 }
 
 // New returns an allocator.
@@ -164,25 +171,21 @@ func (r *Report) add(o Report) {
 func (a *Allocator) run(ctx context.Context) (Report, error) {
 	now := a.clock.Now()
 	rep := Report{Started: now, Reasons: map[string]int{}}
-	snap, err := a.store.AllocationSnapshot(ctx, now)
+	p, version, groups, err := a.agenda(ctx, now)
 	if err != nil {
 		return rep, err
 	}
-	centers, err := a.store.Centers(ctx)
-	if err != nil {
-		return rep, err
-	}
-	p := newPlan(a.campaign, centers, snap.Bookings, now)
+	a.cache = nil // until this run ends well
 	defer func() {
 		a.lastMu.Lock()
 		a.last = p
 		a.lastMu.Unlock()
 	}()
-	states := make(map[string]turnero.GroupState, len(snap.Groups))
-	for _, g := range snap.Groups {
+	states := make(map[string]turnero.GroupState, len(groups))
+	for _, g := range groups {
 		states[g.Group] = g
 	}
-	w := &writer{store: a.store, plan: p, version: snap.Version, at: now, rep: &rep}
+	w := &writer{store: a.store, plan: p, version: version, at: now, rep: &rep}
 	for _, g := range a.campaign.Groups {
 		st := states[g.ID]
 		if !st.Open {
@@ -199,7 +202,32 @@ func (a *Allocator) run(ctx context.Context) (Report, error) {
 	if err := w.flush(ctx); err != nil {
 		return rep, err
 	}
+	a.cache, a.cacheVersion = p, w.version
 	return rep, nil
+}
+
+// agenda returns the in-memory agenda for a run at now: the previous run's
+// when storage has not changed since and the booking days are the same,
+// else one built from the centers and the stored bookings.
+func (a *Allocator) agenda(ctx context.Context, now time.Time) (*plan, int64, []turnero.GroupState, error) {
+	if p := a.cache; p != nil {
+		v, groups, err := a.store.AllocationState(ctx)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if v == a.cacheVersion && p.advance(now) {
+			return p, v, groups, nil
+		}
+	}
+	snap, err := a.store.AllocationSnapshot(ctx, now)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	centers, err := a.store.Centers(ctx)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return newPlan(a.campaign, centers, snap.Bookings, now), snap.Version, snap.Groups, nil
 }
 
 func (a *Allocator) retryPending(ctx context.Context, w *writer, group string, now time.Time) error {

@@ -130,6 +130,25 @@ func newPlan(c *turnero.Campaign, centers []turnero.Center, bookings []turnero.S
 	return p
 }
 
+// advance moves a plan kept from an earlier run to now: the earliest first
+// dose moves later within day 0. False when the civil date of the earliest
+// first dose changed: the horizon moved and the plan must be built again.
+func (p *plan) advance(now time.Time) bool {
+	earliest := now.Add(p.campaign.Allocation.Notice).In(p.loc)
+	if d, ok := p.dayOf(earliest); !ok || d != 0 || earliest.Before(p.earliest) {
+		return false
+	}
+	p.earliest = earliest
+	for _, cp := range p.centers {
+		for cp.next1 < cp.perDay && cp.c.SlotStart(p.dates[0], cp.next1, p.loc).Before(earliest) {
+			cp.next1++
+		}
+	}
+	clear(p.exhausted)
+	clear(p.touched)
+	return true
+}
+
 // dayOf returns the day index of t's civil date.
 func (p *plan) dayOf(t time.Time) (int, bool) {
 	t = t.In(p.loc)

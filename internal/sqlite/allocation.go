@@ -59,6 +59,9 @@ func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error
 			return fmt.Errorf("upsert center %s: %w", c.ID, err)
 		}
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("upsert centers: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit centers: %w", err)
 	}
@@ -161,6 +164,21 @@ func groupStates(ctx context.Context, q querier) ([]turnero.GroupState, error) {
 		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+// AllocationState reads the version and the groups together.
+func (db *DB) AllocationState(ctx context.Context) (int64, []turnero.GroupState, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, nil, fmt.Errorf("allocation state: %w", err)
+	}
+	defer tx.Rollback()
+	var v int64
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM allocation_state WHERE id = 1`).Scan(&v); err != nil {
+		return 0, nil, fmt.Errorf("allocation state: %w", err)
+	}
+	groups, err := groupStates(ctx, tx)
+	return v, groups, err
 }
 
 // AllocationSnapshot reads version, groups and future bookings in one read

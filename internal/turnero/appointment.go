@@ -155,7 +155,8 @@ type AllocationBatch struct {
 // separate from RegistrationStore so that each engine can build it at its
 // own pace. Every engine must pass the contract in package storetest.
 type AllocationStore interface {
-	// UpsertCenters stores centers by id, all or none.
+	// UpsertCenters stores centers by id, all or none; it changes the
+	// allocation version (agendas changed).
 	UpsertCenters(ctx context.Context, centers []Center) error
 	Centers(ctx context.Context) ([]Center, error)
 	Center(ctx context.Context, id string) (Center, error)
@@ -164,6 +165,9 @@ type AllocationStore interface {
 	SetGroupOpen(ctx context.Context, group string, open bool, at time.Time) (GroupState, error)
 	GroupStates(ctx context.Context) ([]GroupState, error)
 
+	// AllocationState reads the version and the groups: what a run needs
+	// when it still holds the bookings from its previous run.
+	AllocationState(ctx context.Context) (version int64, groups []GroupState, err error)
 	// AllocationSnapshot reads the version, the groups and the bookings of
 	// slots from the given time on.
 	AllocationSnapshot(ctx context.Context, from time.Time) (AllocationSnapshot, error)
