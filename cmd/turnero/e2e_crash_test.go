@@ -64,7 +64,7 @@ func TestE2ECrashSafety(t *testing.T) {
 		}
 		t2 := time.Now()
 		before := acked.max
-		killAfter := int64(1500 + rng.IntN(2000))
+		killAfter := int64(1000 + rng.IntN(1500))
 		var (
 			killOnce sync.Once
 			killed   atomic.Bool
