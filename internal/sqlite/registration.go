@@ -44,7 +44,6 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, batch []turnero.NewRe
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	insert := tx.StmtContext(ctx, db.insert)
 	bySeq := tx.StmtContext(ctx, db.bySequenceWrite)
 	maxOrdinal := tx.StmtContext(ctx, db.maxOrdinal)
 
@@ -54,6 +53,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, batch []turnero.NewRe
 	out = make([]turnero.InsertOutcome, len(batch))
 	keys = make([][hashKeyLen]byte, 0, len(batch))
 	seqs = make([]int64, 0, len(batch))
+	fresh := make([]int, 0, len(batch)) // indexes of new registrations, in order
 	for i := range batch {
 		nr := batch[i]
 		k, ok := hashKey(nr.DocumentHash)
@@ -80,17 +80,42 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, batch []turnero.NewRe
 		}
 		seq++
 		ord++
-		if _, err := insert.ExecContext(ctx, seq, nr.DocumentHash, nr.IdentityHash, nr.Group, ord,
-			nr.Department, nr.Age, nr.Channel, nr.KeyID, nr.Sealed, nr.ReceivedAt.UnixMilli()); err != nil {
-			return nil, nil, nil, fmt.Errorf("insert registration: %w", err)
-		}
 		ordinals[nr.Group] = ord
 		out[i].Registration = turnero.Registration{NewRegistration: nr, Sequence: seq, GroupOrdinal: ord, Status: turnero.StatusWaiting}
 		inBatch[k] = i
 		keys = append(keys, k)
 		seqs = append(seqs, seq)
+		fresh = append(fresh, i)
+	}
+	if err := db.insertRows(ctx, tx, out, fresh); err != nil {
+		return nil, nil, nil, err
 	}
 	return out, keys, seqs, nil
+}
+
+// insertRows writes the new registrations with multi-row INSERTs of
+// insertChunks rows: per row, a statement execution through database/sql
+// cost more than the row itself.
+func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, out []turnero.InsertOutcome, fresh []int) error {
+	args := make([]any, 0, insertColumns*insertChunks[0])
+	for len(fresh) > 0 {
+		c := 0
+		for c < len(insertChunks)-1 && insertChunks[c] > len(fresh) {
+			c++
+		}
+		n := insertChunks[c]
+		args = args[:0]
+		for _, i := range fresh[:n] {
+			r := &out[i].Registration
+			args = append(args, r.Sequence, r.DocumentHash, r.IdentityHash, r.Group, r.GroupOrdinal,
+				r.Department, r.Age, r.Channel, r.KeyID, r.Sealed, r.ReceivedAt.UnixMilli())
+		}
+		if _, err := tx.StmtContext(ctx, db.inserts[c]).ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert registrations: %w", err)
+		}
+		fresh = fresh[n:]
+	}
+	return nil
 }
 
 // outcomeForExisting decides between "the same person again" and "someone

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"strings"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -28,12 +29,12 @@ type DB struct {
 
 	docs *documentIndex
 
-	insert           *sql.Stmt // on write
-	bySequenceWrite  *sql.Stmt // on write
-	newDocuments     *sql.Stmt // on write
-	newDocumentsRead *sql.Stmt // on read
-	maxOrdinal       *sql.Stmt // on write
-	bySequence       *sql.Stmt // on read
+	inserts          []*sql.Stmt // on write, one per insertChunks size
+	bySequenceWrite  *sql.Stmt   // on write
+	newDocuments     *sql.Stmt   // on write
+	newDocumentsRead *sql.Stmt   // on read
+	maxOrdinal       *sql.Stmt   // on write
+	bySequence       *sql.Stmt   // on read
 }
 
 func dsn(path string, readOnly bool) string {
@@ -117,19 +118,44 @@ func (db *DB) migrate(ctx context.Context) error {
 const registrationColumns = `sequence, document_hash, identity_hash, grp, group_ordinal,
 	department, age, channel, status, key_id, personal_data, received_at`
 
+// insertChunks are the row counts of the prepared multi-row INSERTs, largest
+// first; a batch is written with as many of the largest as fit.
+var insertChunks = []int{64, 16, 4, 1}
+
+// insertColumns is the number of values bound per registration row.
+const insertColumns = 11
+
+func insertStatement(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO registrations (sequence, document_hash, identity_hash, grp, group_ordinal,
+		department, age, channel, key_id, personal_data, received_at) VALUES `)
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	return b.String()
+}
+
 func (db *DB) prepare(ctx context.Context) error {
 	stmts := []struct {
 		dst  **sql.Stmt
 		on   *sql.DB
 		text string
 	}{
-		{&db.insert, db.write, `INSERT INTO registrations (` + registrationColumns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`},
 		{&db.bySequenceWrite, db.write, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
 		{&db.newDocuments, db.write, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
 		{&db.newDocumentsRead, db.read, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
 		{&db.maxOrdinal, db.write, `SELECT COALESCE(MAX(group_ordinal), 0) FROM registrations WHERE grp = ?`},
 		{&db.bySequence, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
+	}
+	for _, n := range insertChunks {
+		st, err := db.write.PrepareContext(ctx, insertStatement(n))
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		db.inserts = append(db.inserts, st)
 	}
 	for _, s := range stmts {
 		st, err := s.on.PrepareContext(ctx, s.text)
