@@ -47,9 +47,12 @@ type Report struct {
 }
 
 // Person returns the i-th synthetic person of a seed as a registration request.
+// Everything about the person derives from their document number, so runs
+// whose ranges overlap send the same people (duplicates), never two people
+// with one document.
 func Person(seed int64, i int) turnero.RegistrationRequest {
-	r := rand.New(rand.NewPCG(uint64(seed), uint64(i)))
 	number := FirstDocument(seed) + i
+	r := rand.New(rand.NewPCG(uint64(number), 0x7475726e65726f))
 	return turnero.RegistrationRequest{
 		DocumentType:   "CI",
 		DocumentNumber: Cedula(number),
@@ -64,9 +67,10 @@ func Person(seed int64, i int) turnero.RegistrationRequest {
 }
 
 // FirstDocument is where a seed's cédula numbers start: far enough below the
-// 7-digit limit for 3 million people.
+// 7-digit limit for 3 million people, and spread so that small seeds (1, 2,
+// 3...) start a million apart modulo the range.
 func FirstDocument(seed int64) int {
-	return 1_000_000 + int(uint64(seed)%5_000_000)
+	return 1_000_000 + int((uint64(seed)*1_000_003)%5_000_000)
 }
 
 // Cedula writes a 7-digit number with its check digit, as people do: 1.234.567-2.
