@@ -29,6 +29,7 @@ Usage:
   turnero centers  import [--data DIR] FILE.csv   add or update vaccination centers
   turnero groups   open|close|list [--data DIR] [GROUP]
   turnero allocate [--data DIR]                   give appointments now (serve also does it)
+  turnero tokens   create [--data DIR] --role admin|center|feed [--center ID]
   turnero campaign-sample           print the bundled sample campaign file
 
 Run "turnero COMMAND -h" for the settings of a command.
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdGroups(ctx, args[1:], stdout, stderr)
 	case "allocate":
 		return cmdAllocate(ctx, args[1:], stdout, stderr, log)
+	case "tokens":
+		return cmdTokens(ctx, args[1:], stdout, stderr)
 	case "campaign-sample":
 		return cmdCampaignSample(stdout)
 	case "-h", "-help", "--help", "help":

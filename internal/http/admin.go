@@ -225,6 +225,8 @@ type allocationStatus struct {
 	NowServing   int64
 	Estimate     string
 	Scheduled    bool
+	Vaccinated   bool
+	LastChange   *lastChange // appointments.go
 }
 
 func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept string, position int64) (allocationStatus, error) {
@@ -250,6 +252,10 @@ func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept 
 		})
 	}
 	out.Scheduled = len(appts) > 0
+	out.Vaccinated = turnero.Vaccinated(appts)
+	if out.LastChange, err = s.lastChangeOf(ctx, seq); err != nil {
+		return out, err
+	}
 	if out.Scheduled {
 		return out, nil
 	}
@@ -260,7 +266,7 @@ func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept 
 	for _, g := range states {
 		if g.Group == group {
 			out.NowServing = g.Cursor
-			if g.Open && s.alloc.Allocator != nil {
+			if g.Open && s.alloc.Allocator != nil && position > 0 {
 				if t, ok := s.alloc.Allocator.Estimate(dept, position); ok {
 					out.Estimate = t.Format("2006-01-02")
 				}

@@ -56,6 +56,7 @@ type statusResponse struct {
 	NowServing   int64                 `json:"now_serving,omitempty"`
 	Estimate     string                `json:"estimated_date,omitempty"`
 	PlaceInLine  placeInLine           `json:"place_in_line"`
+	LastChange   *lastChange           `json:"last_change,omitempty"`
 }
 
 type placeInLine struct {
@@ -101,6 +102,12 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.S
 	if as.Scheduled && st.Status == turnero.StatusWaiting {
 		st.Status, st.Position = turnero.StatusScheduled, 0
 	}
+	if as.Vaccinated {
+		st.Status = turnero.StatusVaccinated
+	}
+	if as.LastChange != nil {
+		as.LastChange.Text = turnero.Message("place_"+as.LastChange.PlaceInLine, language(r))
+	}
 	// The answer shows masked personal data only, but still should not sit
 	// in shared caches.
 	w.Header().Set("Cache-Control", "no-store")
@@ -124,5 +131,6 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.S
 			AfterCancel: c.PlaceInLine.AfterCancel,
 			AfterNoShow: c.PlaceInLine.AfterNoShow,
 		},
+		LastChange: as.LastChange,
 	})
 }

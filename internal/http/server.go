@@ -26,6 +26,9 @@ type Server struct {
 	// path (404) from a known path with the wrong method (405).
 	known *http.ServeMux
 	alloc *Allocation // admin and allocation routes (admin.go); nil: 503
+	// changes: cancel, another date, center staff, pull feed
+	// (appointments.go); nil: 503
+	changes *Changes
 }
 
 // NewServer returns the handler of the whole API.
@@ -45,6 +48,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/admin/groups/{group}/close", s.setGroupOpen(false))
 	s.handle("GET /v1/admin/groups/{group}/pending", s.listPending)
 	s.handle("POST /v1/admin/allocations", s.runAllocation)
+	s.changesRoutes()
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())

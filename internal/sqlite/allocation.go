@@ -216,10 +216,10 @@ func (db *DB) AllocationSnapshot(ctx context.Context, from time.Time) (turnero.A
 	return s, nil
 }
 
-// WaitingAfter pages through a group's waiting list in order. It walks the
+// waitingPage pages through a group's waiting list in order. It walks the
 // (grp, group_ordinal) index and reads each row by its primary key; within a
 // group both increase together, so the table is read in order too.
-func (db *DB) WaitingAfter(ctx context.Context, group string, after int64, limit int) ([]turnero.Candidate, error) {
+func (db *DB) waitingPage(ctx context.Context, group string, after int64, limit int) ([]turnero.Candidate, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT sequence, group_ordinal, department, age FROM registrations
 		WHERE grp = ? AND group_ordinal > ? AND status = 'waiting' ORDER BY group_ordinal LIMIT ?`, group, after, limit)
 	if err != nil {

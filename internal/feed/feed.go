@@ -1,0 +1,273 @@
+// Package feed lets a ministry that keeps its own scheduling system consume
+// the waiting list at its own pace: it pulls waiting registrations of open
+// groups in order of submission, with the personal data it needs to book and
+// notify, and posts back the appointments it made, which are checked like
+// the allocator's (known registration and center, a vaccine allowed for the
+// person and given there, slots of the center's agenda with room, the
+// vaccine's interval). Pulling only reads, on the readers: a slow or absent
+// consumer never holds the writer intake needs. Nothing here logs personal
+// data.
+package feed
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/turnero/turnero/internal/pii"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// Limits of a page.
+const (
+	MinLimit     = 1
+	MaxLimit     = 1000
+	DefaultLimit = 100
+)
+
+// Service is the pull feed.
+type Service struct {
+	campaign *turnero.Campaign
+	keys     *pii.Keyring
+	store    turnero.FeedStore
+	alloc    turnero.AllocationStore
+	regs     turnero.RegistrationStore
+	clock    turnero.Clock
+	log      *slog.Logger
+}
+
+// New returns the feed.
+func New(c *turnero.Campaign, keys *pii.Keyring, store turnero.FeedStore, alloc turnero.AllocationStore,
+	regs turnero.RegistrationStore, clock turnero.Clock, log *slog.Logger) *Service {
+	return &Service{campaign: c, keys: keys, store: store, alloc: alloc, regs: regs, clock: clock, log: log}
+}
+
+// Person is a waiting registration with the personal data a scheduling
+// system needs.
+type Person struct {
+	Sequence     int64                `json:"sequence"`
+	TrackingCode string               `json:"tracking_code"`
+	Group        string               `json:"group"`
+	Department   string               `json:"department"`
+	Age          int                  `json:"age"`
+	Personal     turnero.PersonalData `json:"-"`
+	ReceivedAt   time.Time            `json:"-"`
+}
+
+// Page is one pull.
+type Page struct {
+	People []Person
+	// Next is the cursor to pass as after; the same cursor again when the
+	// page is empty (nothing new yet).
+	Next string
+}
+
+// cursorPrefix versions the cursor's format; the cursor is opaque to
+// consumers.
+const cursorPrefix = "s1:"
+
+// EncodeCursor makes the opaque cursor that follows sequence.
+func EncodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
+}
+
+// DecodeCursor reads a cursor; empty is the start of the list.
+func DecodeCursor(s string) (int64, bool) {
+	if s == "" {
+		return 0, true
+	}
+	if len(s) > 64 {
+		return 0, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != rest {
+		return 0, false
+	}
+	return n, true
+}
+
+// openGroups lists the ids of open groups in priority order.
+func (s *Service) openGroups(ctx context.Context) (map[string]bool, []string, error) {
+	states, err := s.alloc.GroupStates(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	open := map[string]bool{}
+	for _, g := range states {
+		if g.Open {
+			open[g.Group] = true
+		}
+	}
+	var ids []string
+	for _, g := range s.campaign.Groups {
+		if open[g.ID] {
+			ids = append(ids, g.ID)
+		}
+	}
+	return open, ids, nil
+}
+
+// Waiting returns up to limit waiting registrations after cursor.
+func (s *Service) Waiting(ctx context.Context, cursor string, limit int) (Page, error) {
+	fe := turnero.FieldErrors{}
+	after, ok := DecodeCursor(cursor)
+	if !ok {
+		fe.Add("after", "cursor_format")
+	}
+	if limit < MinLimit || limit > MaxLimit {
+		fe.Add("limit", "limit_range")
+	}
+	if err := fe.Err(); err != nil {
+		return Page{}, err
+	}
+	_, groups, err := s.openGroups(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	regs, err := s.store.FeedWaiting(ctx, groups, after, limit)
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{People: make([]Person, len(regs)), Next: EncodeCursor(after)}
+	for i, r := range regs {
+		p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
+		if err != nil {
+			return Page{}, fmt.Errorf("feed: registration %d: %w", r.Sequence, err)
+		}
+		page.People[i] = Person{Sequence: r.Sequence, TrackingCode: s.keys.TrackingCode(r.Sequence), Group: r.Group,
+			Department: r.Department, Age: r.Age, Personal: p, ReceivedAt: r.ReceivedAt}
+		page.Next = EncodeCursor(r.Sequence)
+	}
+	return page, nil
+}
+
+// AppointmentRequest is what the external system posts back: whom, where,
+// which vaccine, and the start of every dose, dose 1 first.
+type AppointmentRequest struct {
+	TrackingCode string   `json:"tracking_code"`
+	Sequence     int64    `json:"sequence"`
+	Center       string   `json:"center_id"`
+	Vaccine      string   `json:"vaccine"`
+	Starts       []string `json:"starts"`
+}
+
+// Book validates and stores appointments made outside; it returns the
+// registration's sequence.
+func (s *Service) Book(ctx context.Context, req *AppointmentRequest) (int64, error) {
+	c := s.campaign
+	now := s.clock.Now()
+	fe := turnero.FieldErrors{}
+	var seq int64
+	switch {
+	case req.TrackingCode != "" && req.Sequence != 0:
+		fe.Add("sequence", "one_of_code_or_sequence")
+	case req.TrackingCode != "":
+		var ok bool
+		if seq, ok = s.keys.SequenceOf(req.TrackingCode); !ok {
+			fe.Add("tracking_code", "tracking_code_format")
+		}
+	case req.Sequence > 0:
+		seq = req.Sequence
+	default:
+		fe.Add("tracking_code", "required")
+	}
+	var center turnero.Center
+	if req.Center == "" {
+		fe.Add("center_id", "required")
+	} else {
+		var err error
+		center, err = s.alloc.Center(ctx, req.Center)
+		if turnero.ErrorCode(err) == turnero.CodeNotFound {
+			fe.Add("center_id", "center_unknown")
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	v, vok := c.Vaccine(req.Vaccine)
+	switch {
+	case req.Vaccine == "":
+		fe.Add("vaccine", "required")
+	case !vok:
+		fe.Add("vaccine", "vaccine_unknown")
+	case center.ID != "" && !center.Gives(v.ID):
+		fe.Add("vaccine", "vaccine_not_at_center")
+	}
+	starts := make([]time.Time, 0, len(req.Starts))
+	for i, t := range req.Starts {
+		st, err := time.Parse(time.RFC3339, t)
+		field := fmt.Sprintf("starts[%d]", i)
+		switch {
+		case err != nil:
+			fe.Add(field, "datetime_format")
+		case !st.After(now):
+			fe.Add(field, "slot_past")
+		case center.ID != "":
+			if _, ok := center.SlotIndex(st, c.Location); !ok || center.CapacityOn(st.In(c.Location)) == 0 {
+				fe.Add(field, "not_a_slot")
+			}
+		}
+		starts = append(starts, st)
+	}
+	if vok && len(req.Starts) != v.Doses {
+		fe.Add("starts", "dose_count")
+	}
+	if err := fe.Err(); err != nil {
+		return 0, err
+	}
+	r, err := s.regs.RegistrationBySequence(ctx, seq)
+	if err != nil {
+		return 0, err
+	}
+	allowed := false
+	for _, id := range c.AllowedVaccines(r.Group, r.Age) {
+		allowed = allowed || id == v.ID
+	}
+	if !allowed {
+		fe.Add("vaccine", "vaccine_not_allowed")
+	}
+	if v.Doses > 1 {
+		days := civilDays(starts[0], starts[1], c.Location)
+		if days < v.IntervalDays || days > v.IntervalDays+c.Allocation.Dose2WindowDays {
+			fe.Add("starts[1]", "dose_interval")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return 0, err
+	}
+	open, _, err := s.openGroups(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !open[r.Group] {
+		return 0, turnero.ErrGroupClosed
+	}
+	b := turnero.Booking{Candidate: turnero.Candidate{Sequence: seq}, Center: center.ID, Vaccine: v.ID,
+		Source: turnero.SourceFeed, Starts: starts}
+	slots := make([]turnero.SlotBooking, len(starts))
+	for i, st := range starts {
+		slots[i] = turnero.SlotBooking{Center: center.ID, Start: st, Capacity: center.CapacityOn(st.In(c.Location)), Booked: 1}
+	}
+	if err := s.store.BookExternal(ctx, b, slots, now); err != nil {
+		return 0, err
+	}
+	s.log.Info("appointments posted by the feed", "sequence", seq, "center", center.ID, "vaccine", v.ID)
+	return seq, nil
+}
+
+func civilDays(a, b time.Time, loc *time.Location) int {
+	ya, ma, da := a.In(loc).Date()
+	yb, mb, db := b.In(loc).Date()
+	return int(time.Date(yb, mb, db, 0, 0, 0, 0, time.UTC).Sub(time.Date(ya, ma, da, 0, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+}

@@ -1,0 +1,323 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/turnero/turnero/internal/appointments"
+	"github.com/turnero/turnero/internal/feed"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// Changes is what the routes of citizens' changes, center staff and the pull
+// feed need. Without it those routes answer 503.
+type Changes struct {
+	Appointments *appointments.Service
+	Feed         *feed.Service
+	// Events are read for the status answer's last change.
+	Events turnero.AppointmentStore
+}
+
+// SetChanges enables the cancel, staff and feed routes.
+func (s *Server) SetChanges(c *Changes) { s.changes = c }
+
+var errChangesNotConfigured = turnero.Errorf(turnero.CodeUnavailable, "allocation_not_configured")
+
+func (s *Server) changesRoutes() {
+	s.handle("POST /v1/registrations/{code}/cancel", s.cancelRegistration)
+	s.handle("POST /v1/registrations/{code}/reschedule", s.rescheduleRegistration)
+	s.handle("GET /v1/centers/{id}/agenda", s.centerAgenda)
+	s.handle("POST /v1/centers/{id}/checkin", s.centerCheckIn)
+	s.handle("POST /v1/centers/{id}/doses", s.centerDose)
+	s.handle("POST /v1/centers/{id}/no-shows", s.centerNoShow)
+	s.handle("GET /v1/feed/registrations", s.feedRegistrations)
+	s.handle("POST /v1/feed/appointments", s.feedAppointments)
+}
+
+// lastChange is the last time the person's appointments were released
+// (cancelled, another date, a missed first dose) and what became of their
+// place in line: the campaign's rule, applied.
+type lastChange struct {
+	Kind        string `json:"kind"`
+	At          string `json:"at"`
+	PlaceInLine string `json:"place_in_line"`
+	Text        string `json:"text"`
+}
+
+func (s *Server) lastChangeOf(ctx context.Context, seq int64) (*lastChange, error) {
+	if s.changes == nil || s.changes.Events == nil {
+		return nil, nil
+	}
+	events, err := s.changes.Events.EventsOf(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.Dose != 0 {
+			continue
+		}
+		place := e.Place
+		if place == "" {
+			place = "left_the_list"
+		}
+		return &lastChange{Kind: e.Kind, At: e.At.In(s.intake.Campaign().Location).Format(time.RFC3339),
+			PlaceInLine: place}, nil
+	}
+	return nil, nil
+}
+
+type birthDateRequest struct {
+	BirthDate string `json:"birth_date"`
+}
+
+func (s *Server) cancelRegistration(w http.ResponseWriter, r *http.Request) {
+	s.changeRegistration(w, r, false)
+}
+
+func (s *Server) rescheduleRegistration(w http.ResponseWriter, r *http.Request) {
+	s.changeRegistration(w, r, true)
+}
+
+// changeRegistration cancels, or asks for another date, and answers the
+// status as it is after the change.
+func (s *Server) changeRegistration(w http.ResponseWriter, r *http.Request, another bool) {
+	if s.changes == nil {
+		s.writeError(w, r, errChangesNotConfigured)
+		return
+	}
+	var req birthDateRequest
+	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
+		writeJSONError(w, r, status, key, fields)
+		return
+	}
+	code := r.PathValue("code")
+	var err error
+	if another {
+		_, err = s.changes.Appointments.Reschedule(r.Context(), code, req.BirthDate)
+	} else {
+		_, err = s.changes.Appointments.Cancel(r.Context(), code, req.BirthDate)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.intake.StatusByCode(r.Context(), code)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeStatus(w, r, st)
+}
+
+// authorizeCenter lets a center token act for its own center only (an admin
+// token for any).
+func (s *Server) authorizeCenter(r *http.Request) (string, error) {
+	if s.changes == nil {
+		return "", errChangesNotConfigured
+	}
+	t, err := s.authorize(r, turnero.RoleCenter)
+	if err != nil {
+		return "", err
+	}
+	id := r.PathValue("id")
+	if t.Role == turnero.RoleCenter && t.Center != id {
+		return "", errOtherCenter
+	}
+	return id, nil
+}
+
+var errOtherCenter = turnero.Errorf(turnero.CodeForbidden, "forbidden_center")
+
+type agendaLineResponse struct {
+	Start        string `json:"start"`
+	Dose         int    `json:"dose"`
+	Vaccine      string `json:"vaccine"`
+	VaccineName  string `json:"vaccine_name"`
+	State        string `json:"state"`
+	Sequence     int64  `json:"sequence"`
+	TrackingCode string `json:"tracking_code"`
+	Name         string `json:"name"`
+	DocumentType string `json:"document_type"`
+	Document     string `json:"document"`
+}
+
+func (s *Server) lineResponse(l appointments.AgendaLine) agendaLineResponse {
+	return agendaLineResponse{
+		Start: l.Start.In(s.intake.Campaign().Location).Format(time.RFC3339), Dose: l.Dose, Vaccine: l.Vaccine.ID,
+		VaccineName: l.Vaccine.Name, State: l.State, Sequence: l.Sequence,
+		TrackingCode: turnero.FormatTrackingCode(l.TrackingCode), Name: l.MaskedName,
+		DocumentType: l.DocumentType, Document: l.MaskedDocument,
+	}
+}
+
+func (s *Server) centerAgenda(w http.ResponseWriter, r *http.Request) {
+	id, err := s.authorizeCenter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	date := r.URL.Query().Get("date")
+	lines, err := s.changes.Appointments.Agenda(r.Context(), id, date)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]agendaLineResponse, len(lines))
+	for i, l := range lines {
+		out[i] = s.lineResponse(l)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"center_id": id, "date": date, "appointments": out})
+}
+
+func (s *Server) centerCheckIn(w http.ResponseWriter, r *http.Request) {
+	id, err := s.authorizeCenter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req appointments.CheckInRequest
+	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
+		writeJSONError(w, r, status, key, fields)
+		return
+	}
+	l, err := s.changes.Appointments.CheckIn(r.Context(), id, &req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, s.lineResponse(l))
+}
+
+func (s *Server) centerDose(w http.ResponseWriter, r *http.Request) {
+	id, err := s.authorizeCenter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req appointments.DoseRequest
+	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
+		writeJSONError(w, r, status, key, fields)
+		return
+	}
+	l, err := s.changes.Appointments.RecordDose(r.Context(), id, &req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, s.lineResponse(l))
+}
+
+func (s *Server) centerNoShow(w http.ResponseWriter, r *http.Request) {
+	id, err := s.authorizeCenter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req appointments.DoseRequest
+	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
+		writeJSONError(w, r, status, key, fields)
+		return
+	}
+	rec, err := s.changes.Appointments.NoShow(r.Context(), id, &req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := s.intake.Campaign()
+	place := ""
+	if req.Dose == 1 {
+		place = c.PlaceInLine.AfterNoShow
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"sequence": rec.Registration.Sequence, "dose": req.Dose, "state": turnero.AppointmentNoShow,
+		"place_in_line": place, "appointments_left": len(rec.Appointments),
+	})
+}
+
+type feedPerson struct {
+	Sequence       int64  `json:"sequence"`
+	TrackingCode   string `json:"tracking_code"`
+	Group          string `json:"group"`
+	Department     string `json:"department"`
+	Age            int    `json:"age"`
+	DocumentType   string `json:"document_type"`
+	DocumentNumber string `json:"document_number"`
+	GivenNames     string `json:"given_names"`
+	FamilyNames    string `json:"family_names"`
+	BirthDate      string `json:"birth_date"`
+	Phone          string `json:"phone,omitempty"`
+	Email          string `json:"email,omitempty"`
+	Locality       string `json:"locality,omitempty"`
+	ReceivedAt     string `json:"received_at"`
+}
+
+func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
+	if s.changes == nil {
+		s.writeError(w, r, errChangesNotConfigured)
+		return
+	}
+	if _, err := s.authorize(r, turnero.RoleFeed); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	limit := feed.DefaultLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			n = -1
+		}
+		limit = n
+	}
+	page, err := s.changes.Feed.Waiting(r.Context(), q.Get("after"), limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := s.intake.Campaign()
+	out := make([]feedPerson, len(page.People))
+	for i, p := range page.People {
+		out[i] = feedPerson{
+			Sequence: p.Sequence, TrackingCode: turnero.FormatTrackingCode(p.TrackingCode), Group: p.Group,
+			Department: p.Department, Age: p.Age, DocumentType: p.Personal.DocumentType,
+			DocumentNumber: p.Personal.Document, GivenNames: p.Personal.GivenNames, FamilyNames: p.Personal.FamilyNames,
+			BirthDate: p.Personal.BirthDate, Phone: p.Personal.Phone, Email: p.Personal.Email,
+			Locality: p.Personal.Locality, ReceivedAt: p.ReceivedAt.In(c.Location).Format(time.RFC3339),
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"registrations": out, "next": page.Next})
+}
+
+func (s *Server) feedAppointments(w http.ResponseWriter, r *http.Request) {
+	if s.changes == nil {
+		s.writeError(w, r, errChangesNotConfigured)
+		return
+	}
+	if _, err := s.authorize(r, turnero.RoleFeed); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req feed.AppointmentRequest
+	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
+		writeJSONError(w, r, status, key, fields)
+		return
+	}
+	seq, err := s.changes.Feed.Book(r.Context(), &req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.intake.StatusBySequence(r.Context(), seq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeStatus(w, r, st)
+}

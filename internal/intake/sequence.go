@@ -1,0 +1,16 @@
+package intake
+
+import (
+	"context"
+)
+
+// StatusBySequence returns the status of the registration with that
+// sequence number: for answers to programs that name people by sequence
+// (center staff, the pull feed), never to the public.
+func (s *Service) StatusBySequence(ctx context.Context, seq int64) (Status, error) {
+	r, err := s.store.RegistrationBySequence(ctx, seq)
+	if err != nil {
+		return Status{}, err
+	}
+	return s.status(ctx, r)
+}
