@@ -25,7 +25,7 @@ var migrations embed.FS
 type DB struct {
 	path  string
 	write *sql.DB // one connection: SQLite has one writer at a time
-	read  *sql.DB
+	read  *readPool
 
 	docs *documentIndex
 
@@ -85,7 +85,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxLifetime(0)
-	db.read = read
+	db.read = newReadPool(read)
 	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -146,9 +146,9 @@ func (db *DB) prepare(ctx context.Context) error {
 	}{
 		{&db.bySequenceWrite, db.write, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
 		{&db.newDocuments, db.write, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
-		{&db.newDocumentsRead, db.read, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
+		{&db.newDocumentsRead, db.read.DB, `SELECT document_hash, sequence FROM registrations WHERE sequence > ? ORDER BY sequence`},
 		{&db.maxOrdinal, db.write, `SELECT COALESCE(MAX(group_ordinal), 0) FROM registrations WHERE grp = ?`},
-		{&db.bySequence, db.read, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
+		{&db.bySequence, db.read.DB, `SELECT ` + registrationColumns + ` FROM registrations WHERE sequence = ?`},
 	}
 	for _, n := range insertChunks {
 		st, err := db.write.PrepareContext(ctx, insertStatement(n))
