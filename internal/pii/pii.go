@@ -20,6 +20,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -190,19 +191,38 @@ func WriteKeyFile(path, keyID string) error {
 	fmt.Fprintf(&b, "# above the others: the first data key seals new records, the rest still open old ones.\n")
 	fmt.Fprintf(&b, "%s\nindex %s\ndata %s %s\n", keyFileHeader,
 		base64.StdEncoding.EncodeToString(index[:]), keyID, base64.StdEncoding.EncodeToString(data[:]))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Write a temporary file beside the target, sync it, then link it into
+	// place: a crash leaves either no key file or a whole one, never an
+	// empty one, and an existing key file is never replaced.
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".turnero-keys-*")
 	if err != nil {
 		return fmt.Errorf("create key file: %w", err)
 	}
-	if _, err := f.Write(b.Bytes()); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("create key file: %w", err)
+	}
+	if _, err := tmp.Write(b.Bytes()); err != nil {
+		tmp.Close()
 		return fmt.Errorf("write key file: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
 		return fmt.Errorf("sync key file: %w", err)
 	}
-	return f.Close()
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("create key file: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }
 
 // ActiveKeyID is the id of the key that seals new records.
