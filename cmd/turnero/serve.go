@@ -68,6 +68,9 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	if err != nil {
 		return err
 	}
+	if err := in.CheckKeys(ctx); err != nil {
+		return fmt.Errorf("setting key-file: %w; start with the key file this data was written with", err)
+	}
 	m.GaugeFunc("turnero_intake_queue_depth", "Registrations waiting for the writer.", func() float64 { return float64(in.QueueDepth()) })
 	m.GaugeFunc("turnero_intake_queue_capacity", "Bound of the intake queue.", func() float64 { return float64(in.QueueCapacity()) })
 	in.Start()

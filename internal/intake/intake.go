@@ -8,6 +8,7 @@ package intake
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 
 	"fmt"
 	"log/slog"
@@ -115,6 +116,31 @@ func (s *Service) Close() {
 	}
 	s.mu.Unlock()
 	<-s.stopped
+}
+
+// ErrWrongKeys says that the key file in use does not belong to the stored data.
+var ErrWrongKeys = errors.New("the key file does not open the personal data already stored")
+
+// CheckKeys makes sure, before anything is taken, that the keyring belongs
+// to the stored data: it opens the first registration and recomputes its
+// document hash. With another key file every tracking code would be
+// unknown, and everyone could register again and get a second place.
+func (s *Service) CheckKeys(ctx context.Context) error {
+	r, err := s.store.RegistrationBySequence(ctx, 1)
+	if errors.Is(err, turnero.ErrNotFound) {
+		return nil // nothing stored yet
+	}
+	if err != nil {
+		return fmt.Errorf("check keys: %w", err)
+	}
+	p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
+	if err != nil {
+		return fmt.Errorf("%w (registration 1: %v)", ErrWrongKeys, err)
+	}
+	if subtle.ConstantTimeCompare(s.keys.DocumentHash(p.DocumentType, p.Document), r.DocumentHash) != 1 {
+		return fmt.Errorf("%w (registration 1: its document hash differs under this index key)", ErrWrongKeys)
+	}
+	return nil
 }
 
 // QueueDepth is the number of registrations waiting for the writer.
