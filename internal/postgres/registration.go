@@ -152,7 +152,11 @@ func (db *DB) insertBatch(ctx context.Context, batch []turnero.NewRegistration, 
 	if len(fresh) == 0 {
 		return nil // nothing to write; the deferred rollback ends the transaction
 	}
-	// COPY: the fastest way in (see BenchmarkInsertMethods). No ON CONFLICT
+	// COPY: the fastest way in (BenchmarkInsertMethods). Sending the rows
+	// and the commit in one round trip (unnest INSERT + COMMIT pipelined),
+	// or the whole batch as one statement, to hold the lock for fewer round
+	// trips, measured no better with one or three nodes (BENCHMARKS.md,
+	// PostgreSQL), so the simplest stays. No ON CONFLICT
 	// is needed under the lock; if a writer that does not take it ever
 	// inserted the same document, the unique index would fail the whole batch
 	// and nobody would be told yes.
