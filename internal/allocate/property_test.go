@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
 	if !set && os.Getenv("RAPID_CHECKS") == "" {
-		flag.Set("rapid.checks", "25")
+		flag.Set("rapid.checks", "20")
 	}
 	os.Exit(m.Run())
 }
