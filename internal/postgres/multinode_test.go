@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"context"
 	"net/http"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/turnero/turnero/internal/postgres/pgtest"
 )
@@ -140,4 +144,29 @@ func TestNodesSequences(t *testing.T) {
 		}
 	}
 	checkAcknowledged(t, c, all, nodes...)
+}
+
+// TestNodeWithOtherKeyFileRefused: a node started on a database with another
+// key file than the nodes already there would not recognise their people
+// (they could register again) nor read their codes; it must refuse to start,
+// naming the setting.
+func TestNodeWithOtherKeyFileRefused(t *testing.T) {
+	pgtest.BaseURL(t)
+	t.Parallel()
+	db := pgtest.URL(t)
+	a := startNode(t, "A", db, keyFile(t))
+	if r := register(newClient(), a, 0, 1); r.err != nil || r.status != http.StatusAccepted {
+		t.Fatalf("register on A: %d %v", r.status, r.err)
+	}
+	// Bounded: a node that wrongly starts would serve until killed.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, turneroBinary(t), "serve", "--addr", "127.0.0.1:0", "--db", db,
+		"--key-file", keyFile(t)).CombinedOutput()
+	if err == nil {
+		t.Fatalf("a node with another key file started:\n%s", out)
+	}
+	if !strings.Contains(string(out), "setting key-file") {
+		t.Fatalf("the refusal does not name the setting:\n%s", out)
+	}
 }
