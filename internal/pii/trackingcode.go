@@ -28,26 +28,32 @@ func newCodeCipher(key []byte) (codeCipher, error) {
 	return codeCipher{b}, err
 }
 
-func (c codeCipher) round(i int, half uint32) uint32 {
-	var in, out [16]byte
+// round is the Feistel round function. buf is scratch space of 32 bytes,
+// shared by the rounds of one call: passed to the cipher through an
+// interface, it escapes to the heap, so it is allocated once, not per round.
+func (c codeCipher) round(buf []byte, i int, half uint32) uint32 {
+	in, out := buf[:16], buf[16:32]
+	clear(in)
 	in[0] = byte(i)
 	binary.BigEndian.PutUint32(in[1:], half)
-	c.block.Encrypt(out[:], in[:])
-	return binary.BigEndian.Uint32(out[:]) & halfMask
+	c.block.Encrypt(out, in)
+	return binary.BigEndian.Uint32(out) & halfMask
 }
 
 func (c codeCipher) encrypt(v uint64) uint64 {
+	buf := make([]byte, 32)
 	l, r := uint32(v>>halfBits)&halfMask, uint32(v)&halfMask
 	for i := 0; i < codeRounds; i++ {
-		l, r = r, l^c.round(i, r)
+		l, r = r, l^c.round(buf, i, r)
 	}
 	return uint64(l)<<halfBits | uint64(r)
 }
 
 func (c codeCipher) decrypt(v uint64) uint64 {
+	buf := make([]byte, 32)
 	l, r := uint32(v>>halfBits)&halfMask, uint32(v)&halfMask
 	for i := codeRounds - 1; i >= 0; i-- {
-		l, r = r^c.round(i, l), l
+		l, r = r^c.round(buf, i, l), l
 	}
 	return uint64(l)<<halfBits | uint64(r)
 }
