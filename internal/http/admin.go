@@ -218,6 +218,35 @@ type appointmentResponse struct {
 	State      string `json:"state"`
 }
 
+// allocationStatusFromView is allocationStatusOf for a store that read
+// everything with the registration: no further queries.
+func (s *Server) allocationStatusFromView(v *turnero.StatusView, dept string, position int64) allocationStatus {
+	c := s.intake.Campaign()
+	out := allocationStatus{Appointments: []appointmentResponse{}}
+	for _, a := range v.Appointments {
+		vac, _ := c.Vaccine(a.Vaccine)
+		out.Appointments = append(out.Appointments, appointmentResponse{
+			Dose: a.Dose, CenterID: a.Center, CenterName: v.Center.Name, Address: v.Center.Address,
+			Start: a.Start.In(c.Location).Format(time.RFC3339), Vaccine: vac.Name, State: a.State,
+		})
+	}
+	out.Scheduled = len(v.Appointments) > 0
+	out.Vaccinated = turnero.Vaccinated(v.Appointments)
+	if v.LastChange != nil {
+		out.LastChange = s.lastChangeFrom(*v.LastChange)
+	}
+	if out.Scheduled {
+		return out
+	}
+	out.NowServing = v.Group.Cursor
+	if v.Group.Open && s.alloc.Allocator != nil && position > 0 {
+		if t, ok := s.alloc.Allocator.Estimate(dept, position); ok {
+			out.Estimate = t.Format("2006-01-02")
+		}
+	}
+	return out
+}
+
 // allocationStatus adds to a status answer what allocation knows: the
 // appointments, or the group's "now serving" and an estimated date.
 type allocationStatus struct {
@@ -229,11 +258,14 @@ type allocationStatus struct {
 	LastChange   *lastChange // appointments.go
 }
 
-func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept string, position int64) (allocationStatus, error) {
+func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept string, position int64, view *turnero.StatusView) (allocationStatus, error) {
 	var out allocationStatus
 	out.Appointments = []appointmentResponse{}
 	if s.alloc == nil {
 		return out, nil
+	}
+	if view != nil {
+		return s.allocationStatusFromView(view, dept, position), nil
 	}
 	c := s.intake.Campaign()
 	appts, err := s.alloc.Store.AppointmentsOf(ctx, seq)

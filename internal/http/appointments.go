@@ -59,14 +59,18 @@ func (s *Server) lastChangeOf(ctx context.Context, seq int64) (*lastChange, erro
 		if e.Dose != 0 {
 			continue
 		}
-		place := e.Place
-		if place == "" {
-			place = "left_the_list"
-		}
-		return &lastChange{Kind: e.Kind, At: e.At.In(s.intake.Campaign().Location).Format(time.RFC3339),
-			PlaceInLine: place}, nil
+		return s.lastChangeFrom(e), nil
 	}
 	return nil, nil
+}
+
+// lastChangeFrom describes a change to the whole booking (dose 0).
+func (s *Server) lastChangeFrom(e turnero.AppointmentEvent) *lastChange {
+	place := e.Place
+	if place == "" {
+		place = "left_the_list"
+	}
+	return &lastChange{Kind: e.Kind, At: e.At.In(s.intake.Campaign().Location).Format(time.RFC3339), PlaceInLine: place}
 }
 
 type birthDateRequest struct {

@@ -94,7 +94,7 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.S
 	if language(r) == turnero.English && st.Group.NameEN != "" {
 		name = st.Group.NameEN
 	}
-	as, err := s.allocationStatusOf(r.Context(), st.Sequence, st.Group.ID, st.Department.Code, st.Position)
+	as, err := s.allocationStatusOf(r.Context(), st.Sequence, st.Group.ID, st.Department.Code, st.Position, st.View)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -292,6 +292,10 @@ type Status struct {
 	DocumentType   string
 	Department     turnero.Department
 	ReceivedAt     time.Time
+	// View holds the appointments, group state and last change when the
+	// store reads them with the registration (turnero.StatusViewer); nil
+	// otherwise, and the caller asks for them separately.
+	View *turnero.StatusView
 }
 
 // StatusByCode returns the status of the registration with that tracking
@@ -301,11 +305,7 @@ func (s *Service) StatusByCode(ctx context.Context, typed string) (Status, error
 	if !ok {
 		return Status{}, turnero.ErrNotFound
 	}
-	r, err := s.store.RegistrationBySequence(ctx, seq)
-	if err != nil {
-		return Status{}, err
-	}
-	return s.status(ctx, r)
+	return s.StatusBySequence(ctx, seq)
 }
 
 // LookupRequest finds a registration for someone who lost their code.
@@ -350,10 +350,12 @@ func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error
 	if subtle.ConstantTimeCompare(r.IdentityHash, s.keys.IdentityHash(dt.ID, doc, req.BirthDate)) != 1 {
 		return Status{}, turnero.ErrNotFound
 	}
-	return s.status(ctx, r)
+	return s.StatusBySequence(ctx, r.Sequence)
 }
 
-func (s *Service) status(ctx context.Context, r turnero.Registration) (Status, error) {
+// status builds the answer; v, when the store read it, already holds the
+// position and everything allocation knows.
+func (s *Service) status(ctx context.Context, r turnero.Registration, v *turnero.StatusView) (Status, error) {
 	p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
 	if err != nil {
 		return Status{}, fmt.Errorf("status of registration %d: %w", r.Sequence, err)
@@ -369,7 +371,9 @@ func (s *Service) status(ctx context.Context, r turnero.Registration) (Status, e
 	}
 	st.Group, _ = s.campaign.Group(r.Group)
 	st.Department, _ = s.campaign.Department(r.Department)
-	if r.Status == turnero.StatusWaiting {
+	if v != nil {
+		st.View, st.Position = v, v.Position
+	} else if r.Status == turnero.StatusWaiting {
 		if st.Position, err = s.store.WaitingPosition(ctx, r.Group, r.GroupOrdinal); err != nil {
 			return Status{}, err
 		}

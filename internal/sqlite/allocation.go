@@ -69,11 +69,16 @@ func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error
 }
 
 func scanCenter(sc interface{ Scan(...any) error }) (turnero.Center, error) {
-	var c turnero.Center
-	var def string
-	if err := sc.Scan(&c.ID, &c.Department, &def); err != nil {
-		return c, err
+	var id, dept, def string
+	if err := sc.Scan(&id, &dept, &def); err != nil {
+		return turnero.Center{}, err
 	}
+	return decodeCenter(id, dept, def)
+}
+
+// decodeCenter builds a center from its row.
+func decodeCenter(id, dept, def string) (turnero.Center, error) {
+	c := turnero.Center{ID: id, Department: dept}
 	var d centerDefinition
 	if err := json.Unmarshal([]byte(def), &d); err != nil {
 		return c, fmt.Errorf("decode center %s: %w", c.ID, err)
@@ -528,13 +533,19 @@ func scanAppointments(sc interface{ Scan(...any) error }) (int64, []turnero.Appo
 	if err := sc.Scan(&seq, &center, &vaccine, &source, &d1, &s1, &l1, &d2, &s2, &l2); err != nil {
 		return 0, nil, err
 	}
+	return seq, bookingAppointments(seq, center, vaccine, source, d1, s1, l1.String, d2, s2, l2), nil
+}
+
+// bookingAppointments turns a booking row into its appointments by dose.
+func bookingAppointments(seq int64, center, vaccine, source string, d1 int64, s1, l1 string,
+	d2 sql.NullInt64, s2, l2 sql.NullString) []turnero.Appointment {
 	out := []turnero.Appointment{{Registration: seq, Dose: 1, Center: center, Start: time.Unix(d1, 0).UTC(),
-		Vaccine: vaccine, State: s1, Lot: l1.String, Source: source}}
+		Vaccine: vaccine, State: s1, Lot: l1, Source: source}}
 	if d2.Valid {
 		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center, Start: time.Unix(d2.Int64, 0).UTC(),
 			Vaccine: vaccine, State: s2.String, Lot: l2.String, Source: source})
 	}
-	return seq, out, nil
+	return out
 }
 
 // AppointmentsOf lists a registration's appointments by dose.

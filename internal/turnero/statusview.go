@@ -1,0 +1,42 @@
+package turnero
+
+import "context"
+
+// StatusView is everything a status answer shows about one registration:
+// the registration, its appointments and the center they are at, its
+// group's state and the last change to its booking. Engines that can read
+// it from one snapshot in one statement implement StatusViewer; a status
+// lookup is then one query, which is what lets lookups keep pace with a
+// country checking its place in line.
+type StatusView struct {
+	Registration Registration
+	Appointments []Appointment
+	// Center is where the appointments are; zero when there are none.
+	Center Center
+	// Group is the registration's group state; zero before the group was
+	// ever opened.
+	Group GroupState
+	// LastChange is the latest change to the booking as a whole (dose 0):
+	// a cancellation, another date, a missed appointment. Nil when none.
+	LastChange *AppointmentEvent
+	// Position is the place among those still waiting in the group; zero
+	// when the registration has appointments.
+	Position int64
+}
+
+// StatusViewer reads a StatusView by sequence; ErrNotFound when there is no
+// such registration.
+type StatusViewer interface {
+	StatusView(ctx context.Context, sequence int64) (StatusView, error)
+}
+
+// PositionInGroup computes a waiting registration's place in its group's
+// line from the group's state: past the cursor it is its distance from
+// "now serving" plus those still pending; at or before it, pendingAhead
+// (the pending registrations at or before its ordinal) is the answer.
+func PositionInGroup(ordinal int64, g GroupState, pendingAhead func() (int64, error)) (int64, error) {
+	if ordinal > g.Cursor {
+		return ordinal - g.Cursor + g.Pending, nil
+	}
+	return pendingAhead()
+}
