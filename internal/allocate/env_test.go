@@ -14,6 +14,7 @@ import (
 
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/campaign"
+	"github.com/turnero/turnero/internal/postgres/pgtest"
 	"github.com/turnero/turnero/internal/sqlite"
 	"github.com/turnero/turnero/internal/turnero"
 )
@@ -59,8 +60,8 @@ func testCampaign(t testing.TB) *turnero.Campaign {
 
 type env struct {
 	t     testing.TB
-	path  string
-	db    *sqlite.DB
+	path  string // a file, or a PostgreSQL URL (see engines_test.go)
+	db    store
 	c     *turnero.Campaign
 	clock *fakeClock
 	n     int
@@ -73,6 +74,9 @@ type env struct {
 func newEnv(t testing.TB, c *turnero.Campaign) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "turnero.db")
+	if onPostgres(t) {
+		path = pgtest.URL(t)
+	}
 	db := openDB(t, path)
 	if err := db.UpsertCenters(context.Background(), c.Centers); err != nil {
 		t.Fatal(err)
@@ -82,8 +86,11 @@ func newEnv(t testing.TB, c *turnero.Campaign) *env {
 	return &env{t: t, path: path, db: db, c: c, clock: &fakeClock{t: start}, regs: map[int64]turnero.Registration{}}
 }
 
-func openDB(t testing.TB, path string) *sqlite.DB {
+func openDB(t testing.TB, path string) store {
 	t.Helper()
+	if isURL(path) {
+		return openPostgres(t, path)
+	}
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)

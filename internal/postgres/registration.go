@@ -218,17 +218,6 @@ func (db *DB) RegistrationByDocument(ctx context.Context, documentHash []byte) (
 	return r, err
 }
 
-// WaitingPosition counts the waiting registrations of a group up to ordinal:
-// the ordinal less those ahead that already left the list.
-func (db *DB) WaitingPosition(ctx context.Context, group string, ordinal int64) (int64, error) {
-	var departed int64
-	if err := db.read.QueryRow(ctx, `SELECT COUNT(*) FROM registrations
-		WHERE grp = $1 AND status <> 'waiting' AND group_ordinal <= $2`, group, ordinal).Scan(&departed); err != nil {
-		return 0, fmt.Errorf("waiting position: %w", err)
-	}
-	return ordinal - departed, nil
-}
-
 func scanRegistration(row pgx.Row) (turnero.Registration, error) {
 	var r turnero.Registration
 	var age int32
