@@ -14,8 +14,8 @@ import (
 // startAllocation wires centers, tokens and the allocator into serve: the
 // campaign file's centers are stored (imported ones are kept), the bootstrap
 // admin token is stored hashed, and the allocator runs every interval until
-// the returned stop is called. A storage engine without allocation yet
-// serves intake only.
+// the returned stop is called (on PostgreSQL, on one node at a time: see
+// runAllocator). A storage engine without allocation yet serves intake only.
 func startAllocation(ctx context.Context, cfg serveConfig, c *turnero.Campaign, store turnero.RegistrationStore,
 	h *turnerohttp.Server, log *slog.Logger) (stop func(), err error) {
 	as, ok1 := store.(turnero.AllocationStore)
@@ -48,7 +48,7 @@ func startAllocation(ctx context.Context, cfg serveConfig, c *turnero.Campaign, 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.Run(actx)
+		runAllocator(actx, store, a, log)
 	}()
 	return func() { cancel(); wg.Wait() }, nil
 }

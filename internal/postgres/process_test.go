@@ -84,8 +84,17 @@ type node struct {
 // serves.
 func startNode(t *testing.T, name, db, keys string) *node {
 	t.Helper()
+	return startNodeWith(t, name, db, keys, nil)
+}
+
+// startNodeWith starts a node with more environment variables and flags.
+func startNodeWith(t *testing.T, name, db, keys string, env []string, flags ...string) *node {
+	t.Helper()
 	n := &node{name: name, done: make(chan struct{})}
-	n.cmd = exec.Command(turneroBinary(t), "serve", "--addr", "127.0.0.1:0", "--db", db, "--key-file", keys)
+	n.cmd = exec.Command(turneroBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--key-file", keys}, flags...)...)
+	if env != nil {
+		n.cmd.Env = append(os.Environ(), env...)
+	}
 	pipe, err := n.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
