@@ -120,7 +120,7 @@ func copyFile(b *testing.B, from, to string) {
 }
 
 // fillRegistrations inserts n synthetic registrations numbered from first.
-func fillRegistrations(b *testing.B, db *sqlite.DB, c *turnero.Campaign, n, first int) {
+func fillRegistrations(b *testing.B, db turnero.RegistrationStore, c *turnero.Campaign, n, first int) {
 	rng := rand.New(rand.NewPCG(uint64(first), 7))
 	total := 0
 	for _, d := range c.Departments {

@@ -23,6 +23,7 @@ type store interface {
 	turnero.RegistrationStore
 	turnero.AllocationStore
 	turnero.AppointmentStore
+	turnero.StatusViewer
 	EachAppointment(ctx context.Context, fn func(turnero.Appointment) error) error
 	SlotBookings(ctx context.Context) ([]turnero.SlotBooking, error)
 	OutboxCount(ctx context.Context, kind string) (int64, error)
@@ -65,6 +66,7 @@ func TestPostgres(t *testing.T) {
 		{"PropertyOrderInOneRun", TestPropertyOrderInOneRun},
 		{"PropertyTwoAllocatorsAndChanges", TestPropertyTwoAllocatorsAndChanges},
 		{"Rollout2021", TestRollout2021},
+		{"StatusViewAgreesWithReads", TestStatusViewAgreesWithReads},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

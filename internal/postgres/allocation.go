@@ -282,12 +282,53 @@ func slotBookings(ctx context.Context, q querier, sql string, args ...any) ([]tu
 
 // WaitingAfter is the allocator's page of a group's waiting list: waiting,
 // and not booked (an external system may have booked people past the
-// cursor through the feed). An anti-join on the bookings' primary key.
+// cursor through the feed, where the allocator's own bookings never are).
+// Two range reads on the two (grp, group_ordinal) indexes, as in the SQLite
+// engine, rather than one anti-join: the anti-join's plan depends on the
+// statistics of bookings, and a plan made when bookings was small (a hash
+// anti-join over the whole table) made every incremental run scan all of
+// it: 2.1 s instead of milliseconds at 2.8 M.
 func (db *DB) WaitingAfter(ctx context.Context, group string, after int64, limit int) ([]turnero.Candidate, error) {
-	rows, err := db.read.Query(ctx, `SELECT r.sequence, r.group_ordinal, r.department, r.age FROM registrations r
-		WHERE r.grp = $1 AND r.group_ordinal > $2 AND r.status = 'waiting'
-		AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.grp = r.grp AND b.group_ordinal = r.group_ordinal)
-		ORDER BY r.group_ordinal LIMIT $3`, group, after, limit)
+	var out []turnero.Candidate
+	for {
+		want := limit - len(out)
+		page, err := db.waitingPage(ctx, group, after, want)
+		if err != nil || len(page) == 0 {
+			if out == nil {
+				out = page
+			}
+			return out, err
+		}
+		last := page[len(page)-1].Ordinal
+		rows, err := db.read.Query(ctx, `SELECT group_ordinal FROM bookings
+			WHERE grp = $1 AND group_ordinal > $2 AND group_ordinal <= $3`, group, after, last)
+		if err != nil {
+			return nil, fmt.Errorf("booked past %d in %s: %w", after, group, err)
+		}
+		booked := map[int64]bool{}
+		var o int64
+		if _, err := pgx.ForEachRow(rows, []any{&o}, func() error { booked[o] = true; return nil }); err != nil {
+			return nil, fmt.Errorf("booked past %d in %s: %w", after, group, err)
+		}
+		if len(booked) == 0 && out == nil {
+			return page, nil
+		}
+		for _, c := range page {
+			if !booked[c.Ordinal] {
+				out = append(out, c)
+			}
+		}
+		if len(page) < want || len(out) >= limit {
+			return out, nil
+		}
+		after = last
+	}
+}
+
+// waitingPage pages through a group's waiting registrations in order.
+func (db *DB) waitingPage(ctx context.Context, group string, after int64, limit int) ([]turnero.Candidate, error) {
+	rows, err := db.read.Query(ctx, `SELECT sequence, group_ordinal, department, age FROM registrations
+		WHERE grp = $1 AND group_ordinal > $2 AND status = 'waiting' ORDER BY group_ordinal LIMIT $3`, group, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("waiting after %d in %s: %w", after, group, err)
 	}
