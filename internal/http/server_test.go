@@ -2,7 +2,6 @@ package http_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/metrics"
 	"github.com/turnero/turnero/internal/pii"
-	"github.com/turnero/turnero/internal/sqlite"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -32,7 +30,7 @@ type testServer struct {
 	dataDir string
 	keys    *pii.Keyring
 	in      *intake.Service
-	db      *sqlite.DB
+	db      testStore // SQLite, or PostgreSQL under TestPostgres (postgres_test.go)
 	logs    *lockedBuffer
 	client  *http.Client
 
@@ -67,7 +65,7 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dataDir, "turnero.db"))
+	db, err := openTestStore(t, filepath.Join(dataDir, "turnero.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
