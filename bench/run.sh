@@ -2,7 +2,7 @@
 # Reproduces the intake figures of BENCHMARKS.md on this machine, each
 # turnero figure next to the bare net/http baseline measured in the same run.
 #
-#   bash bench/run.sh [all|intake|status|latency|launch]
+#   bash bench/run.sh [all|intake|status|latency|launch|alloc]
 #
 # Needs wrk (apt-get install wrk) and vegeta
 # (go install github.com/tsenart/vegeta/v12@v12.13.0). Everything listens on
@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 start_turnero() {
   rm -rf "$out/data"
-  "$out/turnero" serve --addr $TURNERO --data "$out/data" 2>"$out/serve.log" &
+  "$out/turnero" serve --addr $TURNERO --data "$out/data" "$@" 2>"$out/serve.log" &
   pids+=($!)
   for _ in $(seq 1 50); do curl -sf "http://$TURNERO/readyz" >/dev/null && return; sleep 0.1; done
   echo "turnero did not start" >&2; exit 1
@@ -82,5 +82,31 @@ if [[ $what == all || $what == launch ]]; then
   sync
   bytes=$(du -cb "$out/data"/turnero.db* | tail -1 | awk '{print $1}')
   echo "storage: $bytes bytes for 800,000 registrations = $(echo "$bytes / 800000" | bc) bytes each"
+  stop_turnero
+fi
+
+if [[ $what == all || $what == alloc ]]; then
+  echo "== Intake latency while the allocator runs: vegeta 2,000 registrations/s for 30 s, with and without a full allocation"
+  export TURNERO_ADMIN_TOKEN=bench-admin-token-0123456789abcdef
+  N=${ALLOC_N:-400000}
+  start_turnero --allocate=false
+  "$out/turnero" loadtest --url "http://$TURNERO" -n "$N" -c 200 --seed 21 --no-verify >/dev/null
+  go run ./bench/targets -url "http://$TURNERO" -n 120000 -seed 23 > "$out/targets.json"
+  head -60000 "$out/targets.json" > "$out/targets-a.json"; tail -60000 "$out/targets.json" > "$out/targets-b.json"
+  echo "-- without allocation"
+  "$VEGETA" attack -format=json -targets="$out/targets-a.json" -rate=2000 -duration=30s -max-workers=4000 |
+    "$VEGETA" report -type=text | grep -E "Latencies|Success|Status"
+  for g in $(curl -s -H "Authorization: Bearer $TURNERO_ADMIN_TOKEN" "http://$TURNERO/v1/admin/groups" |
+             grep -o '"group":"[^"]*"' | cut -d'"' -f4); do
+    curl -s -o /dev/null -X POST -H "Authorization: Bearer $TURNERO_ADMIN_TOKEN" "http://$TURNERO/v1/admin/groups/$g/open"
+  done
+  echo "-- while allocating $N waiting registrations (the allocation starts 2 s into the run)"
+  ( sleep 2; /usr/bin/time -f "allocation took %e s" curl -s -o "$out/alloc.json" -X POST \
+      -H "Authorization: Bearer $TURNERO_ADMIN_TOKEN" "http://$TURNERO/v1/admin/allocations" ) &
+  allocator=$!
+  "$VEGETA" attack -format=json -targets="$out/targets-b.json" -rate=2000 -duration=30s -max-workers=4000 |
+    "$VEGETA" report -type=text | grep -E "Latencies|Success|Status"
+  wait "$allocator" || true
+  echo "allocation answer: $(head -c 300 "$out/alloc.json")"
   stop_turnero
 fi

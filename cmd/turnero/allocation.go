@@ -35,7 +35,9 @@ func startAllocation(ctx context.Context, cfg serveConfig, c *turnero.Campaign, 
 		}
 	}
 	clock := turnero.SystemClock{}
-	a, err := allocate.New(allocate.Config{Every: cfg.AllocateEvery}, as, c, clock, log.With("component", "allocator"))
+	acfg := allocate.ServeConfig
+	acfg.Every = cfg.AllocateEvery
+	a, err := allocate.New(acfg, as, c, clock, log.With("component", "allocator"))
 	if err != nil {
 		return nil, err
 	}
