@@ -26,6 +26,7 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (env TURNERO_DATA)")
+	fs.StringVar(&cfg.DB, "db", cfg.DB, "PostgreSQL URL, to work on the data of nodes that serve with --db (env TURNERO_DB)")
 	fs.StringVar(&cfg.CampaignFile, "campaign", cfg.CampaignFile, "campaign file; the bundled sample if empty (env TURNERO_CAMPAIGN)")
 	if extra != nil {
 		extra(fs)
@@ -34,7 +35,7 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 		return nil, nil, nil, nil, errUsage
 	}
 	if cfg.DataDir == "" && cfg.DB == "" {
-		return nil, nil, nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA)", name)
+		return nil, nil, nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA), or a PostgreSQL URL (--db or TURNERO_DB)", name)
 	}
 	c := campaign.Sample()
 	if cfg.CampaignFile != "" {

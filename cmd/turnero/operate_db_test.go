@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/turnero/turnero/internal/postgres"
+	"github.com/turnero/turnero/internal/postgres/pgtest"
+	"github.com/turnero/turnero/internal/storetest"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// TestOperatorCommandsOnPostgres: groups, tokens and allocate work on the
+// data of nodes that serve with --db: a group opened, a token stored only as
+// its hash, the waiting people of the open group given appointments.
+func TestOperatorCommandsOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	t.Setenv("TURNERO_DATA", "")
+	t.Setenv("TURNERO_DB", "")
+	ctx := context.Background()
+	run1 := func(args ...string) string {
+		t.Helper()
+		var out, errs bytes.Buffer
+		if err := run(ctx, args, &out, &errs); err != nil {
+			t.Fatalf("turnero %s: %v\n%s", strings.Join(args, " "), err, errs.String())
+		}
+		return out.String()
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	batch := make([]turnero.NewRegistration, 5)
+	for i := range batch {
+		batch[i] = storetest.NewRegistration(i, "1940-01-01", "age-80-plus")
+		batch[i].Age = 85
+	}
+	if _, err := db.InsertRegistrations(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+
+	if out := run1("groups", "open", "--db", url, "age-80-plus"); !strings.Contains(out, "open=true") {
+		t.Fatalf("groups open: %q", out)
+	}
+	if out := run1("groups", "list", "--db", url); !strings.Contains(out, "age-80-plus") ||
+		!strings.Contains(out[strings.Index(out, "age-80-plus"):], "open=true") {
+		t.Fatalf("groups list does not show age-80-plus open:\n%s", out)
+	}
+	secret := strings.TrimSpace(run1("tokens", "create", "--db", url, "--role", "admin"))
+	tok, err := db.TokenByHash(ctx, turnero.HashToken(secret))
+	if err != nil || tok.Role != turnero.RoleAdmin || len(secret) < turnero.MinTokenLength {
+		t.Fatalf("token %q stored as %+v, %v", secret, tok, err)
+	}
+	var rep struct{ Scheduled, Appointments int }
+	if err := json.Unmarshal([]byte(run1("allocate", "--db", url)), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Scheduled != 5 || rep.Appointments != 10 {
+		t.Fatalf("allocate: %+v, want 5 scheduled, 10 appointments", rep)
+	}
+	var booked int
+	err = db.EachAppointment(ctx, func(turnero.Appointment) error { booked++; return nil })
+	if err != nil || booked != 10 {
+		t.Fatalf("%d appointments stored (%v), want 10", booked, err)
+	}
+}
