@@ -175,21 +175,7 @@ type CheckInRequest struct {
 // arrived.
 func (s *Service) CheckIn(ctx context.Context, center string, req *CheckInRequest) (AgendaLine, error) {
 	fe := turnero.FieldErrors{}
-	dt, ok := s.campaign.DocumentType(strings.TrimSpace(req.DocumentType))
-	if strings.TrimSpace(req.DocumentType) == "" {
-		fe.Add("document_type", "required")
-	} else if !ok {
-		fe.Add("document_type", "document_type")
-	}
-	var doc string
-	if req.DocumentNumber == "" {
-		fe.Add("document_number", "required")
-	} else if ok {
-		var problem string
-		if doc, problem = turnero.CanonicalDocument(dt.Format, req.DocumentNumber); problem != "" {
-			fe.Add("document_number", problem)
-		}
-	}
+	dt, doc := s.campaign.Document(req.DocumentType, req.DocumentNumber, fe)
 	if err := fe.Err(); err != nil {
 		return AgendaLine{}, err
 	}

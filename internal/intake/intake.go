@@ -12,7 +12,6 @@ import (
 
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -319,22 +318,7 @@ type LookupRequest struct {
 // date. Either being wrong gives the same not-found, with no hint of which.
 func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error) {
 	fe := turnero.FieldErrors{}
-	req.DocumentType = strings.TrimSpace(req.DocumentType)
-	dt, ok := s.campaign.DocumentType(req.DocumentType)
-	if req.DocumentType == "" {
-		fe.Add("document_type", "required")
-	} else if !ok {
-		fe.Add("document_type", "document_type")
-	}
-	var doc string
-	if req.DocumentNumber == "" {
-		fe.Add("document_number", "required")
-	} else if ok {
-		var problem string
-		if doc, problem = turnero.CanonicalDocument(dt.Format, req.DocumentNumber); problem != "" {
-			fe.Add("document_number", problem)
-		}
-	}
+	dt, doc := s.campaign.Document(req.DocumentType, req.DocumentNumber, fe)
 	if req.BirthDate == "" {
 		fe.Add("birth_date", "required")
 	} else if _, err := time.Parse("2006-01-02", req.BirthDate); err != nil || len(req.BirthDate) != 10 {

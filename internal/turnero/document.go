@@ -26,6 +26,32 @@ func KnownDocumentFormat(f string) bool {
 	return f == FormatUYCedula || f == FormatAlphanumeric
 }
 
+// Document reads a document type and number as a person typed them, adds
+// what is wrong with them to fe, and returns the type and the canonical
+// number. Registration, lookup and check-in all read documents this way.
+func (c *Campaign) Document(typ, number string, fe FieldErrors) (DocumentType, string) {
+	typ = strings.TrimSpace(typ)
+	dt, ok := c.DocumentType(typ)
+	switch {
+	case typ == "":
+		fe.Add("document_type", "required")
+	case !ok:
+		fe.Add("document_type", "document_type")
+	}
+	if strings.TrimSpace(number) == "" {
+		fe.Add("document_number", "required")
+		return dt, ""
+	}
+	if !ok {
+		return dt, ""
+	}
+	doc, problem := CanonicalDocument(dt.Format, number)
+	if problem != "" {
+		fe.Add("document_number", problem)
+	}
+	return dt, doc
+}
+
 // CanonicalDocument returns the one way of writing a document number, so that
 // "1.234.567-2", "1234567-2" and "12345672" are the same person. The error is a
 // message key for the document_number field.

@@ -63,24 +63,8 @@ func (c *Campaign) ValidateRegistration(req *RegistrationRequest, now time.Time)
 	fe := FieldErrors{}
 	var a Applicant
 
-	dt, ok := c.DocumentType(strings.TrimSpace(req.DocumentType))
-	switch {
-	case strings.TrimSpace(req.DocumentType) == "":
-		fe.Add("document_type", "required")
-	case !ok:
-		fe.Add("document_type", "document_type")
-	}
-	switch {
-	case strings.TrimSpace(req.DocumentNumber) == "":
-		fe.Add("document_number", "required")
-	case ok:
-		doc, problem := CanonicalDocument(dt.Format, req.DocumentNumber)
-		if problem != "" {
-			fe.Add("document_number", problem)
-		}
-		a.Personal.DocumentType = dt.ID
-		a.Personal.Document = doc
-	}
+	dt, doc := c.Document(req.DocumentType, req.DocumentNumber, fe)
+	a.Personal.DocumentType, a.Personal.Document = dt.ID, doc
 
 	a.Personal.GivenNames = cleanName(req.GivenNames, "given_names", fe)
 	a.Personal.FamilyNames = cleanName(req.FamilyNames, "family_names", fe)
