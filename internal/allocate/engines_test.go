@@ -24,6 +24,7 @@ type store interface {
 	turnero.AllocationStore
 	turnero.AppointmentStore
 	turnero.StatusViewer
+	turnero.FeedStore
 	EachAppointment(ctx context.Context, fn func(turnero.Appointment) error) error
 	SlotBookings(ctx context.Context) ([]turnero.SlotBooking, error)
 	OutboxCount(ctx context.Context, kind string) (int64, error)
@@ -67,6 +68,7 @@ func TestPostgres(t *testing.T) {
 		{"PropertyTwoAllocatorsAndChanges", TestPropertyTwoAllocatorsAndChanges},
 		{"Rollout2021", TestRollout2021},
 		{"StatusViewAgreesWithReads", TestStatusViewAgreesWithReads},
+		{"FeedWaitingSkipsBooked", TestFeedWaitingSkipsBooked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -14,15 +14,49 @@ import (
 var _ turnero.FeedStore = (*DB)(nil)
 
 // FeedWaiting walks registrations by sequence from after, keeping those of
-// the groups that are waiting and have no booking.
+// the groups that are waiting and have no booking. Like WaitingAfter, a page
+// of registrations and then a probe of the bookings' unique sequence index
+// for that page, rather than an anti-join whose plan follows the statistics
+// of bookings.
 func (db *DB) FeedWaiting(ctx context.Context, groups []string, after int64, limit int) ([]turnero.Registration, error) {
 	if len(groups) == 0 || limit < 1 {
 		return nil, nil
 	}
-	rows, err := db.read.Query(ctx, `SELECT `+registrationColumns+` FROM registrations r
-		WHERE r.sequence > $1 AND r.status = 'waiting' AND r.grp = ANY($2)
-		AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.sequence = r.sequence)
-		ORDER BY r.sequence LIMIT $3`, after, groups, limit)
+	var out []turnero.Registration
+	for {
+		want := limit - len(out)
+		page, err := db.feedPage(ctx, groups, after, want)
+		if err != nil || len(page) == 0 {
+			return out, err
+		}
+		seqs := make([]int64, len(page))
+		for i := range page {
+			seqs[i] = page[i].Sequence
+		}
+		rows, err := db.read.Query(ctx, `SELECT sequence FROM bookings WHERE sequence = ANY($1)`, seqs)
+		if err != nil {
+			return nil, fmt.Errorf("feed after %d: %w", after, err)
+		}
+		booked := map[int64]bool{}
+		var s int64
+		if _, err := pgx.ForEachRow(rows, []any{&s}, func() error { booked[s] = true; return nil }); err != nil {
+			return nil, fmt.Errorf("feed after %d: %w", after, err)
+		}
+		for _, r := range page {
+			if !booked[r.Sequence] {
+				out = append(out, r)
+			}
+		}
+		if len(page) < want || len(out) >= limit {
+			return out, nil
+		}
+		after = page[len(page)-1].Sequence
+	}
+}
+
+func (db *DB) feedPage(ctx context.Context, groups []string, after int64, limit int) ([]turnero.Registration, error) {
+	rows, err := db.read.Query(ctx, `SELECT `+registrationColumns+` FROM registrations
+		WHERE sequence > $1 AND status = 'waiting' AND grp = ANY($2) ORDER BY sequence LIMIT $3`, after, groups, limit)
 	if err != nil {
 		return nil, fmt.Errorf("feed after %d: %w", after, err)
 	}
