@@ -100,6 +100,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(rec, r)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && rec.status < 400 && changesStatus(r.Pattern) {
+		// Whoever changes an appointment or a group reads the change back
+		// at once: cached status answers go.
+		s.intake.StatusChanged()
+	}
 }
 
 // headerProbe records what a mux would answer for a request it cannot route.
@@ -119,6 +124,13 @@ func (p *headerProbe) WriteHeader(code int) {
 	if p.status == 0 {
 		p.status = code
 	}
+}
+
+// changesStatus reports whether a successful request to route may change
+// what status answers show: every write except registering (which the cache
+// records itself) and looking up.
+func changesStatus(route string) bool {
+	return route != "POST /v1/registrations" && route != "POST /v1/registrations/lookup" && route != "" && route != "/"
 }
 
 type statusRecorder struct {

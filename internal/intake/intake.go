@@ -73,6 +73,7 @@ type Service struct {
 	queue   chan *pending
 	stopped chan struct{}
 	pool    sync.Pool
+	cache   *statusCache // nil when the store cannot say what changed
 }
 
 // New returns a Service; call Start before taking registrations and Close to
@@ -96,14 +97,20 @@ func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.Regis
 		stopped:  make(chan struct{}),
 	}
 	s.pool.New = func() any { return &pending{done: make(chan result, 1)} }
+	s.cache = newStatusCache(store)
 	return s, nil
 }
 
 // Campaign is the campaign this service registers people for.
 func (s *Service) Campaign() *turnero.Campaign { return s.campaign }
 
-// Start runs the writer.
-func (s *Service) Start() { go s.write() }
+// Start runs the writer, and the status cache's poller.
+func (s *Service) Start() {
+	go s.write()
+	if s.cache != nil {
+		s.cache.start()
+	}
+}
 
 // Close stops taking registrations, commits and answers what is queued, and
 // waits for the writer to finish.
@@ -115,6 +122,9 @@ func (s *Service) Close() {
 	}
 	s.mu.Unlock()
 	<-s.stopped
+	if s.cache != nil {
+		s.cache.close()
+	}
 }
 
 // ErrWrongKeys says that the key file in use does not belong to the stored data.
@@ -140,6 +150,15 @@ func (s *Service) CheckKeys(ctx context.Context) error {
 		return fmt.Errorf("%w (registration 1: its document hash differs under this index key)", ErrWrongKeys)
 	}
 	return nil
+}
+
+// StatusChanged says that something a status answer shows may have changed
+// (an appointment made, cancelled or attended, a group opened): cached
+// answers are dropped.
+func (s *Service) StatusChanged() {
+	if s.cache != nil {
+		s.cache.changed()
+	}
 }
 
 // QueueDepth is the number of registrations waiting for the writer.
@@ -204,6 +223,9 @@ func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest
 		return Receipt{}, out.Err
 	}
 	r := out.Registration
+	if s.cache != nil && !out.Duplicate {
+		s.cache.added(r)
+	}
 	return Receipt{TrackingCode: s.keys.TrackingCode(r.Sequence), Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
 }
 

@@ -40,3 +40,11 @@ func PositionInGroup(ordinal int64, g GroupState, pendingAhead func() (int64, er
 	}
 	return pendingAhead()
 }
+
+// ChangeStamper is implemented by stores whose status answers can be cached:
+// ChangeStamp returns a value that changes whenever anything a status answer
+// shows changes, except new registrations (which only join the end of their
+// group's line), together with every group's state.
+type ChangeStamper interface {
+	ChangeStamp(ctx context.Context) (stamp string, groups []GroupState, err error)
+}
