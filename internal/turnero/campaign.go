@@ -236,9 +236,16 @@ func (c *Campaign) DocumentType(id string) (DocumentType, bool) {
 // Department finds a department by its code or its name, ignoring case and
 // accents, so that "paysandu" finds "Paysandú".
 func (c *Campaign) Department(s string) (Department, bool) {
+	// Codes first: stored registrations name their department by code, and
+	// every status answer looks it up.
+	for _, d := range c.Departments {
+		if strings.EqualFold(d.Code, s) {
+			return d, true
+		}
+	}
 	f := fold(s)
 	for _, d := range c.Departments {
-		if strings.EqualFold(d.Code, s) || fold(d.Name) == f {
+		if fold(d.Name) == f {
 			return d, true
 		}
 	}
