@@ -47,8 +47,15 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	// A larger page cache and memory-mapped reads keep hot pages in memory
 	// (the default 2 MB cache read pages back with a syscall each), within
-	// the intake's memory budget: 64 MB of cache, 256 MB mapped.
-	q.Add("_pragma", "cache_size(-65536)")
+	// the intake's memory budget: 64 MB of cache for the writer, 8 MB for
+	// each reader, 256 MB mapped (shared).
+	if readOnly {
+		// Readers read through the mapping; a page cache of their own
+		// (one per connection) would only hold copies of mapped pages.
+		q.Add("_pragma", "cache_size(-8192)")
+	} else {
+		q.Add("_pragma", "cache_size(-65536)")
+	}
 	q.Add("_pragma", "mmap_size(268435456)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
