@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/turnero/turnero/internal/campaign"
@@ -41,6 +42,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 // stop the writer, close the database. ready, if set, is called once serving.
 func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logger, ready func(addr string)) error {
 	defer ln.Close()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit on the Go heap keeps the whole process within the
+		// intake's memory budget (500 MB with SQLite's caches) under a launch
+		// evening's churn; the garbage collector works harder near it.
+		// GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	c := campaign.Sample()
 	if cfg.CampaignFile != "" {
 		var err error
@@ -149,6 +157,9 @@ func openStore(ctx context.Context, cfg serveConfig) (turnero.RegistrationStore,
 	}
 	return db, path, nil
 }
+
+// defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is unset.
+const defaultMemoryLimit = 320 << 20
 
 // loadKeys reads the configured key file, or creates one in the data
 // directory for a trial, saying loudly that this is not how to run for real.

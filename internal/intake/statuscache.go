@@ -23,7 +23,7 @@ import (
 const (
 	statusPollEvery    = 200 * time.Millisecond
 	statusMaxAge       = time.Second
-	statusCacheEntries = 100_000 // ~40 MB
+	statusCacheEntries = 50_000 // ~30 MB of answers
 )
 
 type statusCache struct {
