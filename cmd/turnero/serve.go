@@ -159,7 +159,7 @@ func openStore(ctx context.Context, cfg serveConfig) (turnero.RegistrationStore,
 }
 
 // defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is unset.
-const defaultMemoryLimit = 320 << 20
+const defaultMemoryLimit = 256 << 20
 
 // loadKeys reads the configured key file, or creates one in the data
 // directory for a trial, saying loudly that this is not how to run for real.

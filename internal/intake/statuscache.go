@@ -23,7 +23,7 @@ import (
 const (
 	statusPollEvery    = 200 * time.Millisecond
 	statusMaxAge       = time.Second
-	statusCacheEntries = 50_000 // ~30 MB of answers
+	statusCacheEntries = 70_000 // ~25 MB of answers
 )
 
 type statusCache struct {
@@ -32,7 +32,7 @@ type statusCache struct {
 		turnero.ChangeStamper
 	}
 	mu       sync.Mutex
-	views    map[int64]turnero.StatusView
+	views    map[int64]cachedStatus
 	ring     []int64 // insertion order, for eviction
 	next     int
 	stamp    string
@@ -55,7 +55,7 @@ func newStatusCache(store turnero.RegistrationStore) *statusCache {
 	}
 	return &statusCache{
 		store: s,
-		views: make(map[int64]turnero.StatusView),
+		views: make(map[int64]cachedStatus),
 		ring:  make([]int64, statusCacheEntries),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
@@ -136,7 +136,10 @@ func (c *statusCache) get(seq int64) (turnero.StatusView, string, bool) {
 		return turnero.StatusView{}, "", false
 	}
 	v, ok := c.views[seq]
-	return v, c.stamp, ok
+	if !ok {
+		return turnero.StatusView{}, c.stamp, false
+	}
+	return v.view(), c.stamp, true
 }
 
 // put stores a view read from the store while the stamp was stamp.
@@ -177,5 +180,34 @@ func (c *statusCache) insert(v turnero.StatusView) {
 		c.ring[c.next] = seq
 		c.next = (c.next + 1) % len(c.ring)
 	}
-	c.views[seq] = v
+	c.views[seq] = compact(v)
+}
+
+// cachedStatus is a StatusView without its center held inline: most cached
+// answers are of people still waiting, and the center's fields would more
+// than double the memory of each.
+type cachedStatus struct {
+	reg        turnero.Registration
+	appts      []turnero.Appointment
+	center     *turnero.Center
+	group      turnero.GroupState
+	lastChange *turnero.AppointmentEvent
+	position   int64
+}
+
+func compact(v turnero.StatusView) cachedStatus {
+	c := cachedStatus{reg: v.Registration, appts: v.Appointments, group: v.Group, lastChange: v.LastChange, position: v.Position}
+	if v.Center.ID != "" {
+		center := v.Center
+		c.center = &center
+	}
+	return c
+}
+
+func (c cachedStatus) view() turnero.StatusView {
+	v := turnero.StatusView{Registration: c.reg, Appointments: c.appts, Group: c.group, LastChange: c.lastChange, Position: c.position}
+	if c.center != nil {
+		v.Center = *c.center
+	}
+	return v
 }
