@@ -178,37 +178,33 @@ func (s *Server) centerAgenda(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) centerCheckIn(w http.ResponseWriter, r *http.Request) {
-	id, err := s.authorizeCenter(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req appointments.CheckInRequest
-	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
-		writeJSONError(w, r, status, key, fields)
-		return
-	}
-	l, err := s.changes.Appointments.CheckIn(r.Context(), id, &req)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, s.lineResponse(l))
+	centerAction(s, w, r, func(ctx context.Context, center string, req *appointments.CheckInRequest) (appointments.AgendaLine, error) {
+		return s.changes.Appointments.CheckIn(ctx, center, req)
+	})
 }
 
 func (s *Server) centerDose(w http.ResponseWriter, r *http.Request) {
+	centerAction(s, w, r, func(ctx context.Context, center string, req *appointments.DoseRequest) (appointments.AgendaLine, error) {
+		return s.changes.Appointments.RecordDose(ctx, center, req)
+	})
+}
+
+// centerAction runs a center staff action that answers with the agenda line
+// it changed: the center's token (checked first, which also says when the
+// changes are not configured), a JSON body of type Req, the action.
+func centerAction[Req any](s *Server, w http.ResponseWriter, r *http.Request,
+	act func(ctx context.Context, center string, req *Req) (appointments.AgendaLine, error)) {
 	id, err := s.authorizeCenter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var req appointments.DoseRequest
+	var req Req
 	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
 		writeJSONError(w, r, status, key, fields)
 		return
 	}
-	l, err := s.changes.Appointments.RecordDose(r.Context(), id, &req)
+	l, err := act(r.Context(), id, &req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
