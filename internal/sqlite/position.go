@@ -5,28 +5,33 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/turnero/turnero/internal/turnero"
 )
 
 // waitingPosition is the number of people of the group ahead of ordinal in
-// line, the person included, without counting them one by one: everyone past
-// the group's cursor is still waiting (ordinal - cursor), behind everyone the
-// allocator passed but could not place yet (pending). Someone who is pending
-// themselves counts the pending up to them. Withdrawn registrations past the
-// cursor still count until the allocator passes them, so the position may be
-// a little high, never low.
+// line, the person included, by turnero.PositionInGroup: everyone past the
+// group's cursor is still waiting, behind everyone the allocator passed but
+// could not place yet. Withdrawn registrations past the cursor still count
+// until the allocator passes them, so the position may be a little high,
+// never low.
 func (db *DB) waitingPosition(ctx context.Context, group string, ordinal int64) (int64, error) {
-	var cursor, pending int64
-	err := db.read.QueryRowContext(ctx, `SELECT cursor, pending FROM allocation_groups WHERE grp = ?`, group).Scan(&cursor, &pending)
+	g := turnero.GroupState{Group: group}
+	err := db.read.QueryRowContext(ctx, `SELECT cursor, pending FROM allocation_groups WHERE grp = ?`, group).Scan(&g.Cursor, &g.Pending)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("waiting position: %w", err)
 	}
-	if ordinal > cursor {
-		return ordinal - cursor + pending, nil
-	}
-	var ahead int64
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM allocation_pending WHERE grp = ? AND group_ordinal <= ?`,
-		group, ordinal).Scan(&ahead); err != nil {
+	pos, err := turnero.PositionInGroup(ordinal, g, func() (int64, error) { return db.pendingAhead(ctx, group, ordinal) })
+	if err != nil {
 		return 0, fmt.Errorf("waiting position: %w", err)
 	}
-	return ahead, nil
+	return pos, nil
+}
+
+// pendingAhead counts the group's pending registrations at or before ordinal.
+func (db *DB) pendingAhead(ctx context.Context, group string, ordinal int64) (int64, error) {
+	var ahead int64
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM allocation_pending WHERE grp = ? AND group_ordinal <= ?`,
+		group, ordinal).Scan(&ahead)
+	return ahead, err
 }

@@ -79,10 +79,7 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	}
 	if len(v.Appointments) == 0 && r.Status == turnero.StatusWaiting {
 		v.Position, err = turnero.PositionInGroup(r.GroupOrdinal, v.Group, func() (int64, error) {
-			var ahead int64
-			err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM allocation_pending WHERE grp = ? AND group_ordinal <= ?`,
-				r.Group, r.GroupOrdinal).Scan(&ahead)
-			return ahead, err
+			return db.pendingAhead(ctx, r.Group, r.GroupOrdinal)
 		})
 		if err != nil {
 			return v, fmt.Errorf("status of %d: position: %w", sequence, err)
