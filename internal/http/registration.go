@@ -111,7 +111,7 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.S
 	// The answer shows masked personal data only, but still should not sit
 	// in shared caches.
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, statusResponse{
+	writeStatusJSON(w, &statusResponse{
 		TrackingCode: turnero.FormatTrackingCode(st.TrackingCode),
 		Status:       st.Status,
 		Group:        st.Group.ID,

@@ -97,7 +97,7 @@ func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.Regis
 		stopped:  make(chan struct{}),
 	}
 	s.pool.New = func() any { return &pending{done: make(chan result, 1)} }
-	s.cache = newStatusCache(store)
+	s.cache = newStatusCache(store, c)
 	return s, nil
 }
 
@@ -224,7 +224,7 @@ func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest
 	}
 	r := out.Registration
 	if s.cache != nil && !out.Duplicate {
-		s.cache.added(r)
+		s.cache.added(r, turnero.MaskName(p.GivenNames+" "+p.FamilyNames), turnero.MaskDocument(p.Document), p.DocumentType)
 	}
 	return Receipt{TrackingCode: s.keys.TrackingCode(r.Sequence), Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
 }
@@ -322,11 +322,11 @@ type Status struct {
 // StatusByCode returns the status of the registration with that tracking
 // code, as typed by a person.
 func (s *Service) StatusByCode(ctx context.Context, typed string) (Status, error) {
-	seq, ok := s.keys.SequenceOf(typed)
+	seq, code, ok := s.keys.CodeOf(typed)
 	if !ok {
 		return Status{}, turnero.ErrNotFound
 	}
-	return s.StatusBySequence(ctx, seq)
+	return s.statusBySequence(ctx, seq, code)
 }
 
 // LookupRequest finds a registration for someone who lost their code.
@@ -367,7 +367,6 @@ func (s *Service) status(ctx context.Context, r turnero.Registration, v *turnero
 		return Status{}, fmt.Errorf("status of registration %d: %w", r.Sequence, err)
 	}
 	st := Status{
-		TrackingCode:   s.keys.TrackingCode(r.Sequence),
 		Status:         r.Status,
 		Sequence:       r.Sequence,
 		MaskedName:     turnero.MaskName(p.GivenNames + " " + p.FamilyNames),

@@ -10,9 +10,10 @@ import (
 
 // Status answers are read far more often than they change: people look at
 // their place in line right after registering and again and again while they
-// wait. statusCache keeps recent answers in memory so that a lookup does not
-// cost a database query, with staleness bounded by the poll interval:
-//   - a new registration's view is put in at once (write-through);
+// wait. statusCache keeps recent answers in memory so that a lookup costs
+// neither a database query nor a decryption, with staleness bounded by the
+// poll interval:
+//   - a new registration's answer is put in at once (write-through);
 //   - a poller asks the store, every statusPollEvery, for its change stamp
 //     (which moves with every booking, release, dose, no-show, cancellation,
 //     center change and group opening, by this process or another); when it
@@ -20,10 +21,14 @@ import (
 //   - a change made through this process's API empties it at once
 //     (Service.StatusChanged), so whoever made a change reads it back;
 //   - if the poller has not succeeded for statusMaxAge, the cache is not used.
+//
+// What is kept is the answer itself, already masked (initials and the last
+// digits of the document), never the sealed personal data: about 150 bytes
+// an answer, so that the people of a whole launch evening's first hours fit.
 const (
 	statusPollEvery    = 200 * time.Millisecond
 	statusMaxAge       = time.Second
-	statusCacheEntries = 70_000 // ~25 MB of answers
+	statusCacheEntries = 250_000 // ~40 MB of answers
 )
 
 type statusCache struct {
@@ -31,12 +36,16 @@ type statusCache struct {
 		turnero.StatusViewer
 		turnero.ChangeStamper
 	}
+	campaign *turnero.Campaign
 	mu       sync.Mutex
-	views    map[int64]cachedStatus
+	answers  map[int64]cachedStatus
 	ring     []int64 // insertion order, for eviction
 	next     int
 	stamp    string
-	groups   map[string]turnero.GroupState
+	// groups holds, for each group, a view with only the group's state: the
+	// View of every cached answer of someone plainly waiting in it. Replaced
+	// (never changed) at each poll.
+	groups   map[string]*turnero.StatusView
 	freshAt  time.Time
 	stop     chan struct{}
 	done     chan struct{}
@@ -45,7 +54,7 @@ type statusCache struct {
 	running  bool // guarded by mu
 }
 
-func newStatusCache(store turnero.RegistrationStore) *statusCache {
+func newStatusCache(store turnero.RegistrationStore, c *turnero.Campaign) *statusCache {
 	s, ok := store.(interface {
 		turnero.StatusViewer
 		turnero.ChangeStamper
@@ -54,11 +63,12 @@ func newStatusCache(store turnero.RegistrationStore) *statusCache {
 		return nil
 	}
 	return &statusCache{
-		store: s,
-		views: make(map[int64]cachedStatus),
-		ring:  make([]int64, statusCacheEntries),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		store:    s,
+		campaign: c,
+		answers:  make(map[int64]cachedStatus),
+		ring:     make([]int64, statusCacheEntries),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 }
 
@@ -104,14 +114,14 @@ func (c *statusCache) poll() {
 	if err != nil {
 		return // the cache goes unused once statusMaxAge passes
 	}
-	byGroup := make(map[string]turnero.GroupState, len(groups))
+	byGroup := make(map[string]*turnero.StatusView, len(groups))
 	for _, g := range groups {
-		byGroup[g.Group] = g
+		byGroup[g.Group] = &turnero.StatusView{Group: g}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if stamp != c.stamp {
-		clear(c.views)
+		clear(c.answers)
 		c.stamp = stamp
 	}
 	c.groups = byGroup
@@ -124,90 +134,123 @@ func (c *statusCache) poll() {
 func (c *statusCache) changed() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clear(c.views)
+	clear(c.answers)
 	c.stamp = ""
 }
 
-// get returns a cached view and the stamp to store a fresh read under.
-func (c *statusCache) get(seq int64) (turnero.StatusView, string, bool) {
+// get returns a cached answer and the stamp to store a fresh read under.
+func (c *statusCache) get(seq int64) (Status, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if time.Since(c.freshAt) > statusMaxAge {
-		return turnero.StatusView{}, "", false
+		return Status{}, "", false
 	}
-	v, ok := c.views[seq]
+	a, ok := c.answers[seq]
 	if !ok {
-		return turnero.StatusView{}, c.stamp, false
+		return Status{}, c.stamp, false
 	}
-	return v.view(), c.stamp, true
+	return c.status(seq, a), c.stamp, true
 }
 
-// put stores a view read from the store while the stamp was stamp.
-func (c *statusCache) put(v turnero.StatusView, stamp string) {
+// put stores an answer built from a store read made while the stamp was
+// stamp.
+func (c *statusCache) put(st Status, stamp string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if stamp == "" || stamp != c.stamp {
 		return // something changed since the read began
 	}
-	c.insert(v)
+	c.insert(st)
 }
 
 // added records a registration just committed: it waits at the end of its
-// group's line, with no appointments.
-func (c *statusCache) added(r turnero.Registration) {
+// group's line, with no appointments. maskedName and maskedDocument are what
+// its answer shows.
+func (c *statusCache) added(r turnero.Registration, maskedName, maskedDocument, documentType string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stamp == "" || time.Since(c.freshAt) > statusMaxAge {
 		return
 	}
-	g, ok := c.groups[r.Group]
-	if !ok {
-		g = turnero.GroupState{Group: r.Group}
+	var g turnero.GroupState
+	if v, ok := c.groups[r.Group]; ok {
+		g = v.Group
 	}
 	if r.GroupOrdinal <= g.Cursor {
 		return // not at the end of the line: let the store say where
 	}
-	v := turnero.StatusView{Registration: r, Group: g, Position: r.GroupOrdinal - g.Cursor + g.Pending}
-	c.insert(v)
+	st := Status{
+		Status: r.Status, Sequence: r.Sequence, Position: r.GroupOrdinal - g.Cursor + g.Pending,
+		MaskedName: maskedName, MaskedDocument: maskedDocument, DocumentType: documentType,
+		ReceivedAt: r.ReceivedAt,
+	}
+	st.Group, _ = c.campaign.Group(r.Group)
+	st.Department, _ = c.campaign.Department(r.Department)
+	c.insert(st)
 }
 
-func (c *statusCache) insert(v turnero.StatusView) {
-	seq := v.Registration.Sequence
-	if _, ok := c.views[seq]; !ok {
+func (c *statusCache) insert(st Status) {
+	seq := st.Sequence
+	if _, ok := c.answers[seq]; !ok {
 		if old := c.ring[c.next]; old != 0 {
-			delete(c.views, old)
+			delete(c.answers, old)
 		}
 		c.ring[c.next] = seq
 		c.next = (c.next + 1) % len(c.ring)
 	}
-	c.views[seq] = compact(v)
+	c.answers[seq] = c.compact(st)
 }
 
-// cachedStatus is a StatusView without its center held inline: most cached
-// answers are of people still waiting, and the center's fields would more
-// than double the memory of each.
+// cachedStatus is a Status in little memory: the masked name and document in
+// one string, the campaign's own strings for group, department and document
+// type, and a view of its own only when there is more to show than the
+// group's state (appointments, a last change).
 type cachedStatus struct {
-	reg        turnero.Registration
-	appts      []turnero.Appointment
-	center     *turnero.Center
-	group      turnero.GroupState
-	lastChange *turnero.AppointmentEvent
-	position   int64
+	masked       string // masked name, then masked document
+	nameLen      int32
+	status       string
+	group        string
+	department   string
+	documentType string
+	receivedAt   int64 // Unix nanoseconds
+	position     int64
+	view         *turnero.StatusView // nil: the group's shared view
 }
 
-func compact(v turnero.StatusView) cachedStatus {
-	c := cachedStatus{reg: v.Registration, appts: v.Appointments, group: v.Group, lastChange: v.LastChange, position: v.Position}
-	if v.Center.ID != "" {
-		center := v.Center
-		c.center = &center
+func (c *statusCache) compact(st Status) cachedStatus {
+	a := cachedStatus{
+		masked: st.MaskedName + st.MaskedDocument, nameLen: int32(len(st.MaskedName)),
+		status: st.Status, group: st.Group.ID, department: st.Department.Code,
+		receivedAt: st.ReceivedAt.UnixNano(), position: st.Position,
+		documentType: st.DocumentType,
 	}
-	return c
+	if dt, ok := c.campaign.DocumentType(st.DocumentType); ok {
+		a.documentType = dt.ID // the campaign's string, not a copy per answer
+	}
+	if v := st.View; v != nil && (len(v.Appointments) > 0 || v.LastChange != nil) {
+		own := turnero.StatusView{Appointments: v.Appointments, Center: v.Center, Group: v.Group, LastChange: v.LastChange, Position: v.Position}
+		a.view = &own
+	}
+	return a
 }
 
-func (c cachedStatus) view() turnero.StatusView {
-	v := turnero.StatusView{Registration: c.reg, Appointments: c.appts, Group: c.group, LastChange: c.lastChange, Position: c.position}
-	if c.center != nil {
-		v.Center = *c.center
+// status rebuilds the answer; c.mu is held.
+func (c *statusCache) status(seq int64, a cachedStatus) Status {
+	st := Status{
+		Status: a.status, Sequence: seq, Position: a.position,
+		MaskedName: a.masked[:a.nameLen], MaskedDocument: a.masked[a.nameLen:], DocumentType: a.documentType,
+		ReceivedAt: time.Unix(0, a.receivedAt), View: a.view,
 	}
-	return v
+	st.Group, _ = c.campaign.Group(a.group)
+	st.Department, _ = c.campaign.Department(a.department)
+	if st.View == nil {
+		st.View = c.groups[a.group]
+		if st.View == nil {
+			st.View = &noGroupState
+		}
+	}
+	return st
 }
+
+// noGroupState is the view of a group never opened.
+var noGroupState turnero.StatusView

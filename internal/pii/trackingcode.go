@@ -66,6 +66,17 @@ func (k *Keyring) TrackingCode(sequence int64) string {
 	return turnero.EncodeTrackingCode(k.codes.encrypt(uint64(sequence) & MaxSequence))
 }
 
+// CodeOf returns the sequence number a typed tracking code stands for and the
+// code in canonical form (as TrackingCode would give it, without its cost),
+// or false when the code is malformed or its check character is wrong.
+func (k *Keyring) CodeOf(typed string) (int64, string, bool) {
+	v, ok := turnero.DecodeTrackingCode(typed)
+	if !ok {
+		return 0, "", false
+	}
+	return int64(k.codes.decrypt(v)), turnero.EncodeTrackingCode(v), true
+}
+
 // SequenceOf returns the sequence number a typed tracking code stands for, or
 // false when the code is malformed or its check character is wrong.
 func (k *Keyring) SequenceOf(typed string) (int64, bool) {
