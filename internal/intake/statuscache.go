@@ -2,8 +2,10 @@ package intake
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/turnero/turnero/internal/turnero"
 )
@@ -37,11 +39,23 @@ type statusCache struct {
 		turnero.ChangeStamper
 	}
 	campaign *turnero.Campaign
-	mu       sync.Mutex
-	answers  map[int64]cachedStatus
-	ring     []int64 // insertion order, for eviction
-	next     int
-	stamp    string
+	// The index of each group, department and document type in the
+	// campaign's lists, plus one: what an answer keeps instead of strings.
+	groupIndex, departmentIndex, documentTypeIndex map[string]uint8
+
+	mu sync.Mutex
+	// slots is direct-mapped: sequence s lives in slots[s % len(slots)].
+	// Sequences are dense, so the latest len(slots) registrations never
+	// evict one another, and there is no hashing, no map growth and nothing
+	// for the garbage collector to scan (a slot holds no pointers).
+	slots []cachedStatus
+	// views are the answers' appointments and last changes, for the few
+	// that have more to show than their group's state.
+	views map[int64]*turnero.StatusView
+	// generation numbers the stamps: a slot of another generation is empty,
+	// so that emptying the cache costs nothing.
+	generation uint32
+	stamp      string
 	// groups holds, for each group, a view with only the group's state: the
 	// View of every cached answer of someone plainly waiting in it. Replaced
 	// (never changed) at each poll.
@@ -62,13 +76,39 @@ func newStatusCache(store turnero.RegistrationStore, c *turnero.Campaign) *statu
 	if !ok {
 		return nil
 	}
-	return &statusCache{
-		store:    s,
-		campaign: c,
-		answers:  make(map[int64]cachedStatus),
-		ring:     make([]int64, statusCacheEntries),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+	cache := &statusCache{
+		store:      s,
+		campaign:   c,
+		slots:      make([]cachedStatus, statusCacheEntries),
+		views:      make(map[int64]*turnero.StatusView),
+		generation: 1,
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	cache.index(c)
+	return cache
+}
+
+// index numbers the campaign's groups, departments and document types.
+func (c *statusCache) index(campaign *turnero.Campaign) {
+	c.campaign = campaign
+	c.groupIndex = make(map[string]uint8)
+	c.departmentIndex = make(map[string]uint8)
+	c.documentTypeIndex = make(map[string]uint8)
+	for i, g := range campaign.Groups {
+		if i < 255 {
+			c.groupIndex[g.ID] = uint8(i + 1)
+		}
+	}
+	for i, d := range campaign.Departments {
+		if i < 255 {
+			c.departmentIndex[d.Code] = uint8(i + 1)
+		}
+	}
+	for i, d := range campaign.DocumentTypes {
+		if i < 255 {
+			c.documentTypeIndex[d.ID] = uint8(i + 1)
+		}
 	}
 }
 
@@ -121,7 +161,7 @@ func (c *statusCache) poll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if stamp != c.stamp {
-		clear(c.answers)
+		c.empty()
 		c.stamp = stamp
 	}
 	c.groups = byGroup
@@ -134,8 +174,18 @@ func (c *statusCache) poll() {
 func (c *statusCache) changed() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clear(c.answers)
+	c.empty()
 	c.stamp = ""
+}
+
+// empty drops every answer; c.mu is held.
+func (c *statusCache) empty() {
+	c.generation++
+	if c.generation == 0 { // wrapped: slots of generation 0 would come back
+		clear(c.slots)
+		c.generation = 1
+	}
+	clear(c.views)
 }
 
 // get returns a cached answer and the stamp to store a fresh read under.
@@ -145,11 +195,11 @@ func (c *statusCache) get(seq int64) (Status, string, bool) {
 	if time.Since(c.freshAt) > statusMaxAge {
 		return Status{}, "", false
 	}
-	a, ok := c.answers[seq]
-	if !ok {
+	a := &c.slots[uint64(seq)%uint64(len(c.slots))]
+	if a.sequence != seq || a.generation != c.generation {
 		return Status{}, c.stamp, false
 	}
-	return c.status(seq, a), c.stamp, true
+	return c.status(a), c.stamp, true
 }
 
 // put stores an answer built from a store read made while the stamp was
@@ -164,9 +214,9 @@ func (c *statusCache) put(st Status, stamp string) {
 }
 
 // added records a registration just committed: it waits at the end of its
-// group's line, with no appointments. maskedName and maskedDocument are what
-// its answer shows.
-func (c *statusCache) added(r turnero.Registration, maskedName, maskedDocument, documentType string) {
+// group's line, with no appointments. name and document are the masked
+// ones its answer shows.
+func (c *statusCache) added(r turnero.Registration, name, document, documentType string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stamp == "" || time.Since(c.freshAt) > statusMaxAge {
@@ -179,73 +229,126 @@ func (c *statusCache) added(r turnero.Registration, maskedName, maskedDocument, 
 	if r.GroupOrdinal <= g.Cursor {
 		return // not at the end of the line: let the store say where
 	}
-	st := Status{
+	c.insert(Status{
 		Status: r.Status, Sequence: r.Sequence, Position: r.GroupOrdinal - g.Cursor + g.Pending,
-		MaskedName: maskedName, MaskedDocument: maskedDocument, DocumentType: documentType,
+		MaskedName: name, MaskedDocument: document, DocumentType: documentType,
 		ReceivedAt: r.ReceivedAt,
-	}
-	st.Group, _ = c.campaign.Group(r.Group)
-	st.Department, _ = c.campaign.Department(r.Department)
-	c.insert(st)
+		Group:      turnero.Group{ID: r.Group}, Department: turnero.Department{Code: r.Department},
+	})
 }
 
 func (c *statusCache) insert(st Status) {
-	seq := st.Sequence
-	if _, ok := c.answers[seq]; !ok {
-		if old := c.ring[c.next]; old != 0 {
-			delete(c.answers, old)
-		}
-		c.ring[c.next] = seq
-		c.next = (c.next + 1) % len(c.ring)
+	a, ok := c.compact(st)
+	if !ok {
+		return
 	}
-	c.answers[seq] = c.compact(st)
-}
-
-// cachedStatus is a Status in little memory: the masked name and document in
-// one string, the campaign's own strings for group, department and document
-// type, and a view of its own only when there is more to show than the
-// group's state (appointments, a last change).
-type cachedStatus struct {
-	masked       string // masked name, then masked document
-	nameLen      int32
-	status       string
-	group        string
-	department   string
-	documentType string
-	receivedAt   int64 // Unix nanoseconds
-	position     int64
-	view         *turnero.StatusView // nil: the group's shared view
-}
-
-func (c *statusCache) compact(st Status) cachedStatus {
-	a := cachedStatus{
-		masked: st.MaskedName + st.MaskedDocument, nameLen: int32(len(st.MaskedName)),
-		status: st.Status, group: st.Group.ID, department: st.Department.Code,
-		receivedAt: st.ReceivedAt.UnixNano(), position: st.Position,
-		documentType: st.DocumentType,
+	slot := &c.slots[uint64(st.Sequence)%uint64(len(c.slots))]
+	if slot.generation == c.generation && slot.sequence != st.Sequence {
+		delete(c.views, slot.sequence)
 	}
-	if dt, ok := c.campaign.DocumentType(st.DocumentType); ok {
-		a.documentType = dt.ID // the campaign's string, not a copy per answer
-	}
+	*slot = a
 	if v := st.View; v != nil && (len(v.Appointments) > 0 || v.LastChange != nil) {
 		own := turnero.StatusView{Appointments: v.Appointments, Center: v.Center, Group: v.Group, LastChange: v.LastChange, Position: v.Position}
-		a.view = &own
+		c.views[st.Sequence] = &own
+	} else {
+		delete(c.views, st.Sequence)
 	}
-	return a
+}
+
+// cachedStatus is a Status in 64 bytes and no pointers: the masked name as
+// its initials, the masked document as its last characters, and indexes into
+// the campaign's lists instead of strings.
+type cachedStatus struct {
+	sequence                        int64
+	receivedAt                      int64 // Unix nanoseconds
+	position                        int64
+	generation                      uint32
+	initials                        [maxInitials]rune
+	words                           uint8
+	docTail                         [3]byte // the document's last three characters
+	docTailLen                      uint8   // 0: a document of three characters or fewer
+	status                          uint8   // index in cachedStatuses
+	group, department, documentType uint8   // campaign index + 1
+}
+
+const maxInitials = 6
+
+var cachedStatuses = [...]string{turnero.StatusWaiting, turnero.StatusScheduled, turnero.StatusCancelled, turnero.StatusVaccinated}
+
+// compact packs an answer; false when it does not fit (a name of more words
+// than maxInitials, a status or name the campaign does not know), and the
+// answer is not cached.
+func (c *statusCache) compact(st Status) (cachedStatus, bool) {
+	a := cachedStatus{
+		sequence: st.Sequence, receivedAt: st.ReceivedAt.UnixNano(), position: st.Position, generation: c.generation,
+		group: c.groupIndex[st.Group.ID], department: c.departmentIndex[st.Department.Code],
+		documentType: c.documentTypeIndex[st.DocumentType],
+	}
+	if a.group == 0 || a.department == 0 || a.documentType == 0 {
+		return a, false
+	}
+	a.status = 255
+	for i, s := range cachedStatuses {
+		if s == st.Status {
+			a.status = uint8(i)
+		}
+	}
+	if a.status == 255 {
+		return a, false
+	}
+	// MaskName writes each word as its first letter and "***".
+	for _, w := range strings.Fields(st.MaskedName) {
+		r, size := utf8.DecodeRuneInString(w)
+		if int(a.words) == maxInitials || w[size:] != "***" {
+			return a, false
+		}
+		a.initials[a.words] = r
+		a.words++
+	}
+	if st.MaskedDocument != "***" {
+		tail, ok := strings.CutPrefix(st.MaskedDocument, documentMask)
+		if !ok || len(tail) != 3 {
+			return a, false
+		}
+		copy(a.docTail[:], tail)
+		a.docTailLen = 3
+	}
+	return a, true
+}
+
+const documentMask = "•••••"
+
+func maskedName(a *cachedStatus) string {
+	var b strings.Builder
+	b.Grow(int(a.words) * 5)
+	for i := range a.words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(a.initials[i])
+		b.WriteString("***")
+	}
+	return b.String()
+}
+
+func maskedDocument(a *cachedStatus) string {
+	if a.docTailLen == 0 {
+		return "***"
+	}
+	return documentMask + string(a.docTail[:])
 }
 
 // status rebuilds the answer; c.mu is held.
-func (c *statusCache) status(seq int64, a cachedStatus) Status {
+func (c *statusCache) status(a *cachedStatus) Status {
 	st := Status{
-		Status: a.status, Sequence: seq, Position: a.position,
-		MaskedName: a.masked[:a.nameLen], MaskedDocument: a.masked[a.nameLen:], DocumentType: a.documentType,
-		ReceivedAt: time.Unix(0, a.receivedAt), View: a.view,
+		Status: cachedStatuses[a.status], Sequence: a.sequence, Position: a.position,
+		MaskedName: maskedName(a), MaskedDocument: maskedDocument(a),
+		DocumentType: c.campaign.DocumentTypes[a.documentType-1].ID,
+		Group:        c.campaign.Groups[a.group-1], Department: c.campaign.Departments[a.department-1],
+		ReceivedAt: time.Unix(0, a.receivedAt),
 	}
-	st.Group, _ = c.campaign.Group(a.group)
-	st.Department, _ = c.campaign.Department(a.department)
-	if st.View == nil {
-		st.View = c.groups[a.group]
-		if st.View == nil {
+	if st.View = c.views[a.sequence]; st.View == nil {
+		if st.View = c.groups[st.Group.ID]; st.View == nil {
 			st.View = &noGroupState
 		}
 	}
