@@ -173,6 +173,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (status int, key 
 		}
 	}
 	*bp = buf[:0]
+	if req, ok := v.(*turnero.RegistrationRequest); ok && decodeRegistration(buf, req) {
+		return 0, "", nil
+	}
 	if err := json.Unmarshal(buf, v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) && ute.Field != "" {

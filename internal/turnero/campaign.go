@@ -243,6 +243,13 @@ func (c *Campaign) Department(s string) (Department, bool) {
 			return d, true
 		}
 	}
+	// Then the name as written in the campaign, as forms and apps send it:
+	// folding costs allocations on every registration.
+	for _, d := range c.Departments {
+		if d.Name == s {
+			return d, true
+		}
+	}
 	f := fold(s)
 	for _, d := range c.Departments {
 		if fold(d.Name) == f {

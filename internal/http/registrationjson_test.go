@@ -1,0 +1,67 @@
+package http
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/turnero/turnero/internal/loadtest"
+	"github.com/turnero/turnero/internal/turnero"
+)
+
+// FuzzDecodeRegistration holds the registration decoder to encoding/json:
+// whatever the bytes, when it accepts them encoding/json reads the same
+// request from them; and it accepts what real clients send.
+func FuzzDecodeRegistration(f *testing.F) {
+	for i := range 5 {
+		p := loadtest.Person(1, i)
+		b, _ := json.Marshal(&p)
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{}`, ` { } `, `{"groups":[]}`, `{"groups":["a","b"]}`, `{"groups":null}`, `{"consent":true}`,
+		`{"consent":false,"consent":true}`, `{"Consent":true}`, `{"given_names":"Mar\u00eda"}`, `{"given_names":"María"}`,
+		`{"given_names":"Mar\xffa"}`, `{"phone":099123456}`, `{"email":""}`, `{"x":1}`, `{"channel":"web"} x`,
+		"{\"locality\":\"a\tb\"}", `{"document_type":"CI",}`, `{"groups":["a",]}`, `[]`, `null`, `{"department":"<&>"}`,
+		"{\"given_names\":\"\u2028\"}", `{"consent":tru}`, `{"consent":true `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast, std turnero.RegistrationRequest
+		if !decodeRegistration(body, &fast) {
+			if !reflect.DeepEqual(fast, turnero.RegistrationRequest{}) {
+				t.Fatalf("declined %q but changed the request: %+v", body, fast)
+			}
+			return
+		}
+		if err := json.Unmarshal(body, &std); err != nil {
+			t.Fatalf("accepted %q, which encoding/json refuses: %v", body, err)
+		}
+		if !reflect.DeepEqual(fast, std) {
+			t.Fatalf("%q:\n fast %+v\n  std %+v", body, fast, std)
+		}
+	})
+}
+
+// What the web page, the app and the load generator send is read by the fast
+// decoder, not handed to encoding/json.
+func TestDecodeRegistrationTakesClientRequests(t *testing.T) {
+	p := loadtest.Person(3, 7)
+	p.Groups = []string{"health-workers"}
+	compact, _ := json.Marshal(&p)
+	indented, _ := json.MarshalIndent(&p, "", "  ")
+	sample := `{"document_type":"CI","document_number":"1.234.567-2","given_names":"María José","family_names":"Pérez Núñez",
+	  "birth_date":"1958-03-14","phone":"+59899123456","email":"","department":"Montevideo","locality":"Pocitos",
+	  "groups":[],"channel":"web","consent":true}`
+	for _, body := range []string{string(compact), string(indented), sample} {
+		var req turnero.RegistrationRequest
+		if !decodeRegistration([]byte(body), &req) {
+			t.Fatalf("declined a client's request: %s", body)
+		}
+		var want turnero.RegistrationRequest
+		if err := json.Unmarshal([]byte(body), &want); err != nil || !reflect.DeepEqual(req, want) {
+			t.Fatalf("decoded %+v, want %+v (%v)", req, want, err)
+		}
+	}
+}
