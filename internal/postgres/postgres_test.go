@@ -7,14 +7,18 @@ import (
 	"github.com/turnero/turnero/internal/postgres"
 	"github.com/turnero/turnero/internal/postgres/pgtest"
 	"github.com/turnero/turnero/internal/storetest"
-	"github.com/turnero/turnero/internal/turnero"
 )
 
-// open returns a store on a fresh schema of the test server.
-func open(t *testing.T) turnero.RegistrationStore {
+// open returns a store on a fresh schema of the test server, and how to
+// open another on the same schema (pools of its own, as another node).
+func open(t *testing.T) (storetest.Store, func(t *testing.T) storetest.Store) {
 	t.Helper()
-	db := openDB(t, pgtest.URL(t))
-	return db
+	url := pgtest.URL(t)
+	another := func(t *testing.T) storetest.Store {
+		t.Helper()
+		return openDB(t, url)
+	}
+	return another(t), another
 }
 
 func openDB(t testing.TB, url string) *postgres.DB {

@@ -7,17 +7,24 @@ import (
 
 	"github.com/turnero/turnero/internal/sqlite"
 	"github.com/turnero/turnero/internal/storetest"
-	"github.com/turnero/turnero/internal/turnero"
 )
 
-func open(t *testing.T) turnero.RegistrationStore {
+// open opens a store on a fresh file, and returns with it how to open
+// another handle on that file (connections and locks of its own, as another
+// process would have).
+func open(t *testing.T) (storetest.Store, func(t *testing.T) storetest.Store) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "turnero.db"))
-	if err != nil {
-		t.Fatal(err)
+	path := filepath.Join(t.TempDir(), "turnero.db")
+	another := func(t *testing.T) storetest.Store {
+		t.Helper()
+		db, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return another(t), another
 }
 
 func TestContract(t *testing.T) { storetest.Run(t, open) }

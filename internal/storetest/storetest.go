@@ -1,6 +1,12 @@
 // Package storetest is the contract every storage engine of turnero must
 // pass. Engines call Run from their own tests with a function that opens a
-// fresh, empty store; the same assertions then hold for SQLite and PostgreSQL.
+// fresh, empty store; the same assertions then hold for SQLite and
+// PostgreSQL: registrations (idempotency, sequence order, positions),
+// allocation (no overbooking, both doses or neither, one booking per person,
+// version-checked commits, also from two stores on one database), the
+// outbox and its work queue, the feed, the status view and the change
+// stamp. It tests storage only: the allocator's choices (which vaccine,
+// which center, in what order) are package allocate's, on both engines too.
 package storetest
 
 import (
@@ -16,19 +22,54 @@ import (
 	"github.com/turnero/turnero/internal/turnero"
 )
 
-// Opener returns a fresh, empty store; the test closes it.
-type Opener func(t *testing.T) turnero.RegistrationStore
+// Store is what the contract exercises: every storage interface of the
+// domain, and the reads that exports and tests use.
+type Store interface {
+	turnero.RegistrationStore
+	turnero.AllocationStore
+	turnero.AppointmentStore
+	turnero.FeedStore
+	turnero.StatusViewer
+	turnero.ChangeStamper
+	turnero.OutboxQueue
+	EachAppointment(ctx context.Context, fn func(turnero.Appointment) error) error
+	SlotBookings(ctx context.Context) ([]turnero.SlotBooking, error)
+	OutboxCount(ctx context.Context, kind string) (int64, error)
+}
+
+// Opener opens a store on a fresh, empty database, closed when the test
+// ends. It returns with it a function that opens another store on the same
+// database with connections of its own, closed when the test ends too: as
+// another process would on SQLite, another node on PostgreSQL.
+type Opener func(t *testing.T) (Store, func(t *testing.T) Store)
 
 // Run runs the whole contract.
 func Run(t *testing.T, open Opener) {
-	t.Run("SequencesIncreaseInOrder", func(t *testing.T) { testSequences(t, open) })
-	t.Run("DuplicateGetsSameRegistration", func(t *testing.T) { testDuplicate(t, open) })
-	t.Run("SameDocumentOtherBirthDateConflicts", func(t *testing.T) { testIdentityClash(t, open) })
-	t.Run("DuplicateWithinOneBatch", func(t *testing.T) { testDuplicateInBatch(t, open) })
-	t.Run("ConcurrentBatchesOfSamePerson", func(t *testing.T) { testConcurrentSamePerson(t, open) })
-	t.Run("ReadsBySequenceAndDocument", func(t *testing.T) { testReads(t, open) })
-	t.Run("WaitingPosition", func(t *testing.T) { testPosition(t, open) })
-	t.Run("GroupOrdinalsPerGroup", func(t *testing.T) { testGroupOrdinals(t, open) })
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T, Opener)
+	}{
+		{"SequencesIncreaseInOrder", testSequences},
+		{"DuplicateGetsSameRegistration", testDuplicate},
+		{"SameDocumentOtherBirthDateConflicts", testIdentityClash},
+		{"DuplicateWithinOneBatch", testDuplicateInBatch},
+		{"ConcurrentBatchesOfSamePerson", testConcurrentSamePerson},
+		{"ReadsBySequenceAndDocument", testReads},
+		{"WaitingPosition", testPosition},
+		{"GroupOrdinalsPerGroup", testGroupOrdinals},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+	}
+	runAllocation(t, open)
+	runOutbox(t, open)
+	runStatus(t, open)
+}
+
+// fresh opens a store on a fresh database.
+func fresh(t *testing.T, open Opener) Store {
+	t.Helper()
+	s, _ := open(t)
+	return s
 }
 
 // NewRegistration returns a registration of the synthetic person i with
@@ -62,7 +103,7 @@ func insert(t *testing.T, s turnero.RegistrationStore, batch ...turnero.NewRegis
 }
 
 func testSequences(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	var last int64
 	for b := 0; b < 5; b++ {
 		batch := make([]turnero.NewRegistration, 7)
@@ -85,7 +126,7 @@ func testSequences(t *testing.T, open Opener) {
 }
 
 func testDuplicate(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	first := insert(t, s, NewRegistration(1, "1960-01-01", "g1"))[0]
 	insert(t, s, NewRegistration(2, "1960-01-01", "g1"))
 	again := insert(t, s, NewRegistration(1, "1960-01-01", "g1"))[0]
@@ -98,7 +139,7 @@ func testDuplicate(t *testing.T, open Opener) {
 }
 
 func testIdentityClash(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	insert(t, s, NewRegistration(1, "1960-01-01", "g1"))
 	o := insert(t, s, NewRegistration(1, "1961-01-01", "g1"))[0]
 	if !errors.Is(o.Err, turnero.ErrIdentityClash) {
@@ -110,7 +151,7 @@ func testIdentityClash(t *testing.T, open Opener) {
 }
 
 func testDuplicateInBatch(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	out := insert(t, s, NewRegistration(1, "1960-01-01", "g1"), NewRegistration(2, "1960-01-01", "g1"),
 		NewRegistration(1, "1960-01-01", "g1"), NewRegistration(1, "1970-01-01", "g1"))
 	if out[0].Duplicate || out[1].Duplicate || !out[2].Duplicate {
@@ -125,7 +166,7 @@ func testDuplicateInBatch(t *testing.T, open Opener) {
 }
 
 func testConcurrentSamePerson(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	const n = 16
 	seqs := make([]int64, n)
 	var wg sync.WaitGroup
@@ -155,7 +196,7 @@ func testConcurrentSamePerson(t *testing.T, open Opener) {
 }
 
 func testReads(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	ctx := context.Background()
 	nr := NewRegistration(3, "1960-01-01", "g2")
 	o := insert(t, s, nr)[0]
@@ -183,7 +224,7 @@ func testReads(t *testing.T, open Opener) {
 }
 
 func testPosition(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	var batch []turnero.NewRegistration
 	for i := 0; i < 10; i++ {
 		g := "a"
@@ -205,7 +246,7 @@ func testPosition(t *testing.T, open Opener) {
 }
 
 func testGroupOrdinals(t *testing.T, open Opener) {
-	s := open(t)
+	s := fresh(t, open)
 	a1 := insert(t, s, NewRegistration(1, "1960-01-01", "a"))[0]
 	b1 := insert(t, s, NewRegistration(2, "1960-01-01", "b"))[0]
 	a2 := insert(t, s, NewRegistration(3, "1960-01-01", "a"))[0]
