@@ -2,7 +2,10 @@
 // priority order, each strictly in order of submission, first dose at the
 // earliest free slot in the person's department with a vaccine they are
 // allowed, second dose at the same center after the vaccine's interval, both
-// or neither. A run holds the agenda in memory and commits in large steps;
+// or neither. Before any of them, it books again the second doses of people
+// whose first dose was given and who missed the second or asked for another
+// date: the same vaccine, after the interval, at the same center or another
+// of the department. A run holds the agenda in memory and commits in large steps;
 // storage refuses a step computed against bookings that changed meanwhile,
 // and the run starts again. It never touches personal data.
 package allocate
@@ -102,6 +105,10 @@ type Report struct {
 	Attempts     int           `json:"attempts"`
 	// Reasons counts the people not placed by reason.
 	Reasons map[string]int `json:"reasons"`
+	// SecondDoses counts second doses booked again (also in Appointments);
+	// SecondDosesWaiting those still waiting for a slot.
+	SecondDoses        int `json:"second_doses"`
+	SecondDosesWaiting int `json:"second_doses_waiting"`
 	Groups  []string       `json:"groups"` // open groups, in the order served
 }
 
@@ -117,10 +124,10 @@ func (a *Allocator) Run(ctx context.Context) error {
 			return nil
 		case err != nil:
 			a.log.Error("allocation run failed", "err", err, "attempts", rep.Attempts)
-		case rep.Scheduled > 0 || rep.NewPending > 0:
+		case rep.Scheduled > 0 || rep.NewPending > 0 || rep.SecondDoses > 0:
 			a.log.Info("allocation run", "scheduled", rep.Scheduled, "appointments", rep.Appointments,
-				"new_pending", rep.NewPending, "still_pending", rep.StillPending, "commits", rep.Commits,
-				"took_ms", rep.Took.Milliseconds())
+				"new_pending", rep.NewPending, "still_pending", rep.StillPending, "second_doses", rep.SecondDoses,
+				"second_doses_waiting", rep.SecondDosesWaiting, "commits", rep.Commits, "took_ms", rep.Took.Milliseconds())
 		}
 		select {
 		case <-ctx.Done():
@@ -168,6 +175,8 @@ func (r *Report) add(o Report) {
 	r.StillPending = o.StillPending
 	r.Commits += o.Commits
 	r.Groups = o.Groups
+	r.SecondDoses += o.SecondDoses
+	r.SecondDosesWaiting = o.SecondDosesWaiting
 	if r.Reasons == nil {
 		r.Reasons = map[string]int{}
 	}
@@ -176,8 +185,10 @@ func (r *Report) add(o Report) {
 	}
 }
 
-// run is one attempt: snapshot, then each open group in priority order,
-// its pending list first and then the registrations past its cursor.
+// run is one attempt: snapshot, then the second doses to book again (a
+// person halfway through a course comes first, whether or not their group
+// is open), then each open group in priority order, its pending list first
+// and then the registrations past its cursor.
 func (a *Allocator) run(ctx context.Context) (Report, error) {
 	now := a.clock.Now()
 	rep := Report{Started: now, Reasons: map[string]int{}}
@@ -196,6 +207,9 @@ func (a *Allocator) run(ctx context.Context) (Report, error) {
 		states[g.Group] = g
 	}
 	w := &writer{store: a.store, plan: p, version: version, at: now, rep: &rep}
+	if err := a.rebookSecondDoses(ctx, w); err != nil {
+		return rep, err
+	}
 	for _, g := range a.campaign.Groups {
 		st := states[g.ID]
 		if !st.Open {
@@ -238,6 +252,38 @@ func (a *Allocator) agenda(ctx context.Context, now time.Time) (*plan, int64, []
 		return nil, 0, nil, err
 	}
 	return newPlan(a.campaign, centers, snap.Bookings, now), snap.Version, snap.Groups, nil
+}
+
+// rebookSecondDoses books the queue of second doses, in sequence order.
+// Those that find no slot stay in the queue and are tried first again on
+// the next run.
+func (a *Allocator) rebookSecondDoses(ctx context.Context, w *writer) error {
+	var after int64
+	for {
+		page, err := a.store.SecondDosesAfter(ctx, after, a.cfg.Page)
+		if err != nil {
+			return err
+		}
+		for i := range page {
+			sd := &page[i]
+			after = sd.Sequence
+			cp, flat, reason := w.plan.placeSecondDose(sd)
+			if reason != "" {
+				w.rep.SecondDosesWaiting++
+				continue
+			}
+			w.b.SecondDoses = append(w.b.SecondDoses, turnero.SecondDoseBooking{Sequence: sd.Sequence, Group: sd.Group,
+				Ordinal: sd.Ordinal, Vaccine: sd.Vaccine, Center: cp.c.ID, Start: w.plan.start(cp, flat)})
+			w.people++
+			w.appts++
+			if err := w.maybeFlush(ctx, a.cfg.Batch); err != nil {
+				return err
+			}
+		}
+		if len(page) < a.cfg.Page {
+			return nil
+		}
+	}
 }
 
 func (a *Allocator) retryPending(ctx context.Context, w *writer, group string, now time.Time) error {
@@ -334,7 +380,8 @@ func (w *writer) maybeFlush(ctx context.Context, size int) error {
 }
 
 func (w *writer) flush(ctx context.Context) error {
-	if len(w.b.Bookings) == 0 && len(w.b.NewPending) == 0 && len(w.b.Resolved) == 0 && len(w.b.Cursors) == 0 {
+	if len(w.b.Bookings) == 0 && len(w.b.NewPending) == 0 && len(w.b.Resolved) == 0 && len(w.b.Cursors) == 0 &&
+		len(w.b.SecondDoses) == 0 {
 		return nil
 	}
 	w.b.Version = w.version
@@ -347,7 +394,8 @@ func (w *writer) flush(ctx context.Context) error {
 	// computed again by the next attempt.
 	w.version++
 	w.rep.Commits++
-	w.rep.Scheduled += w.people
+	w.rep.SecondDoses += len(w.b.SecondDoses)
+	w.rep.Scheduled += w.people - len(w.b.SecondDoses)
 	w.rep.Appointments += w.appts
 	w.rep.NewPending += len(w.b.NewPending)
 	w.b = turnero.AllocationBatch{}

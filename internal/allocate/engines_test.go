@@ -69,6 +69,9 @@ func TestPostgres(t *testing.T) {
 		{"Rollout2021", TestRollout2021},
 		{"StatusViewAgreesWithReads", TestStatusViewAgreesWithReads},
 		{"FeedWaitingSkipsBooked", TestFeedWaitingSkipsBooked},
+		{"SecondDoseBookedAgain", TestSecondDoseBookedAgain},
+		{"SecondDoseWaitsForItsVaccine", TestSecondDoseWaitsForItsVaccine},
+		{"SecondDoseBeforeFirstDoses", TestSecondDoseBeforeFirstDoses},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

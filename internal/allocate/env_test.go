@@ -69,6 +69,10 @@ type env struct {
 	// released counts bookings released since (cancel, another date, a
 	// missed first dose): each left its notification in the outbox.
 	released int
+	// secondDoses counts second doses released (missed, or another date
+	// for them) to be booked again; secondDose holds who had one.
+	secondDoses int
+	secondDose  map[int64]bool
 }
 
 func newEnv(t testing.TB, c *turnero.Campaign) *env {
@@ -83,7 +87,8 @@ func newEnv(t testing.TB, c *turnero.Campaign) *env {
 	}
 	// Monday 1 March 2021, 10:00 in Montevideo.
 	start := time.Date(2021, 3, 1, 10, 0, 0, 0, c.Location)
-	return &env{t: t, path: path, db: db, c: c, clock: &fakeClock{t: start}, regs: map[int64]turnero.Registration{}}
+	return &env{t: t, path: path, db: db, c: c, clock: &fakeClock{t: start}, regs: map[int64]turnero.Registration{},
+		secondDose: map[int64]bool{}}
 }
 
 func openDB(t testing.TB, path string) store {
@@ -221,6 +226,14 @@ func (e *env) check(since time.Time) int {
 			}
 		}
 	}
+	queued, err := e.db.SecondDosesAfter(ctx, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting2 := map[int64]turnero.SecondDose{}
+	for _, sd := range queued {
+		waiting2[sd.Sequence] = sd
+	}
 	scheduled := 0
 	var seqs []int64
 	for seq := range e.regs {
@@ -241,7 +254,11 @@ func (e *env) check(since time.Time) int {
 		if len(one) != len(as) {
 			t.Fatalf("registration %d: %d appointments by registration, %d in the list", seq, len(one), len(as))
 		}
+		sd, inQueue := waiting2[seq]
 		if len(as) == 0 {
+			if inQueue {
+				t.Fatalf("registration %d waits for a second dose without a first", seq)
+			}
 			continue
 		}
 		scheduled++
@@ -249,7 +266,13 @@ func (e *env) check(since time.Time) int {
 			t.Fatalf("registration %d was booked while %q", seq, stored.Status)
 		}
 		v, _ := c.Vaccine(as[0].Vaccine)
-		if len(as) != v.Doses {
+		// Both doses or neither; or dose 1 given and dose 2, of the same
+		// vaccine, in the queue to be booked again.
+		switch {
+		case inQueue && (len(as) != 1 || as[0].State != turnero.AppointmentGiven || sd.Vaccine != as[0].Vaccine ||
+			sd.Center != as[0].Center || sd.Department != reg.Department || !e.secondDose[seq]):
+			t.Fatalf("registration %d waits for a second dose %+v with appointments %+v", seq, sd, as)
+		case !inQueue && len(as) != v.Doses:
 			t.Fatalf("registration %d: %d appointments for a vaccine of %d doses (both or neither)", seq, len(as), v.Doses)
 		}
 		allowed := false
@@ -267,11 +290,21 @@ func (e *env) check(since time.Time) int {
 			t.Fatalf("registration %d: first dose at %s, before the notice period from %s", seq, as[0].Start, since)
 		}
 		for i, a := range as {
-			if a.Dose != i+1 || a.Center != ct.ID || a.Vaccine != v.ID {
+			if a.Dose != i+1 || a.Vaccine != v.ID || (a.Center != ct.ID && !e.secondDose[seq]) {
 				t.Fatalf("registration %d: dose %d at %s with %s; dose 1 at %s with %s", seq, a.Dose, a.Center, a.Vaccine, ct.ID, v.ID)
 			}
+			if ct2 := centers[a.Center]; ct2.Department != reg.Department || !ct2.Gives(v.ID) {
+				t.Fatalf("registration %d of %s: dose %d at center %s (%s) with %s", seq, reg.Department, a.Dose, ct2.ID, ct2.Department, v.ID)
+			}
 		}
-		if v.Doses > 1 {
+		if len(as) > 1 && e.secondDose[seq] {
+			// Booked again: at least the interval after dose 1, with no
+			// upper bound (the window is for bookings made together).
+			d1, d2 := civil(as[0].Start.In(c.Location)), civil(as[1].Start.In(c.Location))
+			if days := int(d2.Sub(d1) / (24 * time.Hour)); days < v.IntervalDays {
+				t.Fatalf("registration %d: dose 2 booked again %d days after dose 1, want at least %d", seq, days, v.IntervalDays)
+			}
+		} else if v.Doses > 1 && len(as) > 1 {
 			d1, d2 := civil(as[0].Start.In(c.Location)), civil(as[1].Start.In(c.Location))
 			days := int(d2.Sub(d1) / (24 * time.Hour))
 			if days < v.IntervalDays || days > v.IntervalDays+c.Allocation.Dose2WindowDays {
@@ -290,6 +323,14 @@ func (e *env) check(since time.Time) int {
 	}
 	if n != int64(scheduled+e.released) {
 		t.Fatalf("%d notifications for %d scheduled registrations and %d released bookings", n, scheduled, e.released)
+	}
+	// Every second dose released is booked again once, with its
+	// notification, or still in the queue.
+	if n, err = e.db.OutboxCount(ctx, turnero.NotifySecondDose); err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(e.secondDoses-len(queued)) {
+		t.Fatalf("%d notifications of second doses booked again; %d released, %d still waiting", n, e.secondDoses, len(queued))
 	}
 	return scheduled
 }

@@ -282,6 +282,65 @@ func (p *plan) secondDose(cp *centerPlan, f, interval int) int {
 	return -1
 }
 
+// placeSecondDose books a second dose again: the booking's vaccine, from the
+// later of sd.Earliest and the earliest time a dose may be booked, within
+// the booking horizon from that day; at dose 1's center if it has room,
+// else at the earliest slot of another center of the department that gives
+// the vaccine. It returns a reason when it cannot.
+func (p *plan) placeSecondDose(sd *turnero.SecondDose) (*centerPlan, int, string) {
+	bit, ok := p.vacBit[sd.Vaccine]
+	if !ok {
+		return nil, 0, turnero.ReasonNoCenter
+	}
+	from := p.earliest
+	if sd.Earliest.After(from) {
+		from = sd.Earliest
+	}
+	day, ok := p.dayOf(from)
+	if !ok {
+		return nil, 0, turnero.ReasonNoCapacity
+	}
+	last := min(day+p.campaign.Allocation.HorizonDays, len(p.dates))
+	reason := turnero.ReasonNoCenter
+	first := func(cp *centerPlan) int {
+		f := day * cp.perDay
+		for f < (day+1)*cp.perDay && p.start(cp, f).Before(from) {
+			f++
+		}
+		for ; f < last*cp.perDay; f++ {
+			if cp.free(f) > 0 {
+				return f
+			}
+		}
+		return -1
+	}
+	var best *centerPlan
+	bestFlat, bestMinute := -1, -1
+	if cp := p.byID[sd.Center]; cp != nil && cp.c.Department == sd.Department && cp.vacMask&(1<<bit) != 0 {
+		reason = turnero.ReasonNoCapacity
+		if f := first(cp); f >= 0 {
+			best, bestFlat = cp, f
+		}
+	}
+	if best == nil {
+		for _, cp := range p.byDept[sd.Department] {
+			if cp.c.ID == sd.Center || cp.vacMask&(1<<bit) == 0 {
+				continue
+			}
+			reason = turnero.ReasonNoCapacity
+			if f := first(cp); f >= 0 && (bestMinute < 0 || cp.minuteOf(f) < bestMinute) {
+				best, bestFlat, bestMinute = cp, f, cp.minuteOf(f)
+			}
+		}
+	}
+	if best == nil {
+		return nil, 0, reason
+	}
+	best.booked[bestFlat]++
+	p.touched[slotRef{best, bestFlat}]++
+	return best, bestFlat, ""
+}
+
 // takeTouched returns the bookings added since the last call, as slot rows.
 func (p *plan) takeTouched() []turnero.SlotBooking {
 	out := make([]turnero.SlotBooking, 0, len(p.touched))

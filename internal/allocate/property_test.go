@@ -184,6 +184,21 @@ func (e *env) release(rt *rapid.T, seq int64, decide func(turnero.BookingRecord)
 		}
 		return
 	}
+	if ch.SecondDose != nil {
+		e.secondDoses++
+		e.secondDose[seq] = true
+		if len(rec.Appointments) != 1 || rec.Appointments[0].State != turnero.AppointmentGiven {
+			rt.Fatalf("after dose 2 was released: %+v", rec.Appointments)
+		}
+		if got := e.bookedSlots(); got != slotsBefore-1 {
+			rt.Fatalf("release of dose 2 of %d freed %d slots", seq, slotsBefore-got)
+		}
+		// Again: dose 2 already waits for a new date.
+		if _, err := e.db.ChangeBooking(ctx, seq, e.clock.Now(), decide); err == nil {
+			rt.Fatalf("dose 2 of %d released twice", seq)
+		}
+		return
+	}
 	if ch.Release == "" {
 		return
 	}
@@ -328,10 +343,14 @@ func TestPropertyInvariantsUnderChanges(t *testing.T) {
 				} else {
 					e.release(rt, seq, c.DecideReschedule)
 				}
-			case 7: // staff: dose 1 given, or a no-show, for someone due
+			case 7: // staff: dose 1 or 2 given, or a no-show, for someone due
 				now := e.clock.Now()
 				var due []int64
 				for seq, as := range e.appointments() {
+					if a := as[len(as)-1]; len(as) == 2 && as[0].State == turnero.AppointmentGiven &&
+						!a.Start.After(now) && a.State == turnero.AppointmentBooked {
+						due = append(due, seq)
+					}
 					if !as[0].Start.After(now) && as[0].State == turnero.AppointmentBooked {
 						due = append(due, seq)
 					}
@@ -342,6 +361,22 @@ func TestPropertyInvariantsUnderChanges(t *testing.T) {
 				sort.Slice(due, func(i, j int) bool { return due[i] < due[j] })
 				seq := rapid.SampledFrom(due).Draw(rt, "due")
 				as := e.appointments()[seq]
+				if as[0].State == turnero.AppointmentGiven {
+					// Dose 2, due: given, or missed and booked again.
+					d2 := as[1]
+					if rapid.Bool().Draw(rt, "no_show_2") {
+						e.release(rt, seq, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+							return c.DecideNoShow(rec, d2.Center, 2, now)
+						})
+						break
+					}
+					if _, err := e.db.ChangeBooking(ctx, seq, now, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+						return c.DecideDose(rec, d2.Center, 2, d2.Vaccine, "L2", now)
+					}); err != nil && !errors.Is(err, turnero.ErrDoseTooEarly) {
+						rt.Fatalf("dose 2: %v", err)
+					}
+					break
+				}
 				if rapid.Bool().Draw(rt, "no_show") {
 					e.release(rt, seq, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
 						return c.DecideNoShow(rec, as[0].Center, 1, now)
@@ -366,9 +401,12 @@ func TestPropertyInvariantsUnderChanges(t *testing.T) {
 				}); err != nil {
 					rt.Fatalf("dose 1: %v", err)
 				}
-				e.release(rt, seq, c.DecideReschedule) // refused: a dose was given
+				e.release(rt, seq, c.DecideCancel) // refused: a dose was given
 				if got := e.appointments()[seq]; len(got) != len(as) || got[0].State != turnero.AppointmentGiven {
 					rt.Fatalf("after dose 1: %+v", got)
+				}
+				if len(as) > 1 && rapid.Bool().Draw(rt, "another_date_2") {
+					e.release(rt, seq, c.DecideReschedule) // dose 2 only
 				}
 			}
 			if !since.IsZero() {

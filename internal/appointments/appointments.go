@@ -86,17 +86,27 @@ func (s *Service) Cancel(ctx context.Context, code, birthDate string) (turnero.B
 }
 
 // Reschedule frees the person's slots and puts them back in line by the
-// campaign's rule; the allocator gives another date.
+// campaign's rule; the allocator gives another date. Once dose 1 is given,
+// only dose 2 is freed, and the allocator books it again before first doses.
 func (s *Service) Reschedule(ctx context.Context, code, birthDate string) (turnero.BookingRecord, error) {
 	seq, err := s.authenticate(ctx, code, birthDate)
 	if err != nil {
 		return turnero.BookingRecord{}, err
 	}
-	rec, err := s.store.ChangeBooking(ctx, seq, s.clock.Now(), s.campaign.DecideReschedule)
+	var ch turnero.BookingChange
+	rec, err := s.store.ChangeBooking(ctx, seq, s.clock.Now(), func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+		var err error
+		ch, err = s.campaign.DecideReschedule(rec)
+		return ch, err
+	})
 	if err != nil {
 		return rec, err
 	}
-	s.log.Info("another date requested", "sequence", seq, "place_in_line", s.campaign.PlaceInLine.AfterCancel)
+	place := ch.Place
+	if ch.SecondDose != nil {
+		place = turnero.PlaceSecondDose
+	}
+	s.log.Info("another date requested", "sequence", seq, "place_in_line", place)
 	return rec, nil
 }
 
@@ -276,7 +286,8 @@ func (s *Service) RecordDose(ctx context.Context, center string, req *DoseReques
 }
 
 // NoShow marks a dose missed. A missed first dose frees both slots and puts
-// the person back in line by the campaign's rule after a no-show.
+// the person back in line by the campaign's rule after a no-show; a missed
+// second dose frees its slot, and the allocator books it again.
 func (s *Service) NoShow(ctx context.Context, center string, req *DoseRequest) (turnero.BookingRecord, error) {
 	fe := turnero.FieldErrors{}
 	seq := s.sequenceOf(req, fe)

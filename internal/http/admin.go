@@ -219,24 +219,32 @@ type appointmentResponse struct {
 }
 
 // allocationStatusFromView is allocationStatusOf for a store that read
-// everything with the registration: no further queries.
-func (s *Server) allocationStatusFromView(v *turnero.StatusView, dept string, position int64) allocationStatus {
+// everything with the registration: no further queries, but for the center
+// of a second dose booked again at another center than the first.
+func (s *Server) allocationStatusFromView(ctx context.Context, v *turnero.StatusView, dept string, position int64) (allocationStatus, error) {
 	c := s.intake.Campaign()
 	out := allocationStatus{Appointments: []appointmentResponse{}}
 	for _, a := range v.Appointments {
 		vac, _ := c.Vaccine(a.Vaccine)
+		ct := v.Center
+		if a.Center != ct.ID {
+			var err error
+			if ct, err = s.alloc.Store.Center(ctx, a.Center); err != nil {
+				return out, err
+			}
+		}
 		out.Appointments = append(out.Appointments, appointmentResponse{
-			Dose: a.Dose, CenterID: a.Center, CenterName: v.Center.Name, Address: v.Center.Address,
+			Dose: a.Dose, CenterID: a.Center, CenterName: ct.Name, Address: ct.Address,
 			Start: a.Start.In(c.Location).Format(time.RFC3339), Vaccine: vac.Name, State: a.State,
 		})
 	}
 	out.Scheduled = len(v.Appointments) > 0
-	out.Vaccinated = turnero.Vaccinated(v.Appointments)
+	out.Vaccinated = c.Vaccinated(v.Appointments)
 	if v.LastChange != nil {
 		out.LastChange = s.lastChangeFrom(*v.LastChange)
 	}
 	if out.Scheduled {
-		return out
+		return out, nil
 	}
 	out.NowServing = v.Group.Cursor
 	if v.Group.Open && s.alloc.Allocator != nil && position > 0 {
@@ -244,7 +252,7 @@ func (s *Server) allocationStatusFromView(v *turnero.StatusView, dept string, po
 			out.Estimate = t.Format("2006-01-02")
 		}
 	}
-	return out
+	return out, nil
 }
 
 // allocationStatus adds to a status answer what allocation knows: the
@@ -265,7 +273,7 @@ func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept 
 		return out, nil
 	}
 	if view != nil {
-		return s.allocationStatusFromView(view, dept, position), nil
+		return s.allocationStatusFromView(ctx, view, dept, position)
 	}
 	c := s.intake.Campaign()
 	appts, err := s.alloc.Store.AppointmentsOf(ctx, seq)
@@ -284,7 +292,7 @@ func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept 
 		})
 	}
 	out.Scheduled = len(appts) > 0
-	out.Vaccinated = turnero.Vaccinated(appts)
+	out.Vaccinated = c.Vaccinated(appts)
 	if out.LastChange, err = s.lastChangeOf(ctx, seq); err != nil {
 		return out, err
 	}

@@ -38,7 +38,8 @@ func (s *Server) changesRoutes() {
 
 // lastChange is the last time the person's appointments were released
 // (cancelled, another date, a missed first dose) and what became of their
-// place in line: the campaign's rule, applied.
+// place in line: the campaign's rule, applied; or the last time dose 2 alone
+// was (missed, or another date for it), to be booked again.
 type lastChange struct {
 	Kind        string `json:"kind"`
 	At          string `json:"at"`
@@ -56,15 +57,16 @@ func (s *Server) lastChangeOf(ctx context.Context, seq int64) (*lastChange, erro
 	}
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
-		if e.Dose != 0 {
-			continue
+		if e.Dose != 0 && e.Place == "" {
+			continue // a dose's state changed, not the booking
 		}
 		return s.lastChangeFrom(e), nil
 	}
 	return nil, nil
 }
 
-// lastChangeFrom describes a change to the whole booking (dose 0).
+// lastChangeFrom describes a change to the whole booking (dose 0), or the
+// release of dose 2 alone.
 func (s *Server) lastChangeFrom(e turnero.AppointmentEvent) *lastChange {
 	place := e.Place
 	if place == "" {
@@ -230,7 +232,7 @@ func (s *Server) centerNoShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.intake.Campaign()
-	place := ""
+	place := turnero.PlaceSecondDose
 	if req.Dose == 1 {
 		place = c.PlaceInLine.AfterNoShow
 	}

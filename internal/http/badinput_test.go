@@ -93,7 +93,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"cancel without birth date", "POST", "/v1/registrations/" + codes[1] + "/cancel", "", map[string]string{}, 422, "invalid_request"},
 		{"cancel with a wrong birth date", "POST", "/v1/registrations/" + codes[1] + "/cancel", "", map[string]string{"birth_date": "1960-01-01"}, 404, "not_found"},
 		{"cancel a malformed code", "POST", "/v1/registrations/NOT-A-CODE/cancel", "", birth, 404, "not_found"},
-		{"another date after dose 1", "POST", "/v1/registrations/" + codes[0] + "/reschedule", "", birth, 409, "dose_given_no_change"},
+		{"cancel after dose 1", "POST", "/v1/registrations/" + codes[0] + "/cancel", "", birth, 409, "dose_given_no_change"},
+		{"dose 2 before it is due", "POST", "/v1/centers/MO-01/doses", centerSecret, map[string]any{"tracking_code": codes[0], "dose": 2, "vaccine": "astrazeneca", "lot": "L-2"}, 409, "appointment_not_due"},
 	} {
 		for _, lang := range []turnero.Lang{turnero.Spanish, turnero.English} {
 			name := tc.name

@@ -54,6 +54,7 @@ func TestPostgres(t *testing.T) {
 		{"CancelAndAnotherDate", TestCancelAndAnotherDate},
 		{"CenterStaff", TestCenterStaff},
 		{"Feed", TestFeed},
+		{"SecondDoseAgain", TestSecondDoseAgain},
 		{"BadInputChangesNothing", TestBadInputChangesNothing},
 		{"Status", TestStatus},
 		{"Lookup", TestLookup},

@@ -433,6 +433,11 @@ func commitAllocation(ctx context.Context, tx pgx.Tx, b turnero.AllocationBatch)
 			})); err != nil {
 			return fmt.Errorf("outbox: %w", err)
 		}
+	}
+	if err := rebookSecondDoses(ctx, tx, b.SecondDoses, at); err != nil {
+		return err
+	}
+	if len(b.Bookings) > 0 || len(b.SecondDoses) > 0 {
 		if err := bookSlots(ctx, tx, b); err != nil {
 			return err
 		}
@@ -487,6 +492,75 @@ func commitAllocation(ctx context.Context, tx pgx.Tx, b turnero.AllocationBatch)
 	return nil
 }
 
+// rebookSecondDoses books second doses again, in one statement for the
+// bookings and one for the queue: each booking must be waiting for its dose
+// 2 (dose 1 given, dose 2 empty) with the vaccine the allocator booked, and
+// its person must be in the queue of second doses; else another writer
+// changed it since the snapshot, and the batch is refused.
+func rebookSecondDoses(ctx context.Context, tx pgx.Tx, sds []turnero.SecondDoseBooking, at time.Time) error {
+	if len(sds) == 0 {
+		return nil
+	}
+	seqs := make([]int64, len(sds))
+	centers := make([]string, len(sds))
+	starts := make([]time.Time, len(sds))
+	vaccines := make([]string, len(sds))
+	for i, sd := range sds {
+		seqs[i], centers[i], starts[i], vaccines[i] = sd.Sequence, sd.Center, sd.Start, sd.Vaccine
+	}
+	tag, err := tx.Exec(ctx, `UPDATE bookings b SET dose2_start = u.s, dose2_state = 'booked', dose2_lot = NULL,
+			dose2_center = NULLIF(u.c, b.center)
+		FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[]) AS u(seq, c, s, v)
+		WHERE b.sequence = u.seq AND b.vaccine = u.v AND b.dose1_state = 'given' AND b.dose2_start IS NULL`,
+		seqs, centers, starts, vaccines)
+	if err != nil {
+		if isConflict(err) {
+			return conflict("book second doses", err)
+		}
+		return fmt.Errorf("book second doses: %w", err)
+	}
+	if n := tag.RowsAffected(); n != int64(len(sds)) {
+		return conflict("book second doses", fmt.Errorf("%d of %d registrations are not waiting for a second dose", int64(len(sds))-n, len(sds)))
+	}
+	if tag, err = tx.Exec(ctx, `DELETE FROM second_doses WHERE sequence = ANY($1)`, seqs); err != nil {
+		return fmt.Errorf("book second doses: %w", err)
+	}
+	if n := tag.RowsAffected(); n != int64(len(sds)) {
+		return conflict("book second doses", fmt.Errorf("%d of %d registrations left the queue of second doses", int64(len(sds))-n, len(sds)))
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"registration", "kind", "created_at"},
+		pgx.CopyFromSlice(len(sds), func(i int) ([]any, error) {
+			return []any{sds[i].Sequence, turnero.NotifySecondDose, at}, nil
+		})); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// SecondDosesAfter pages through the queue of second doses to book again.
+func (db *DB) SecondDosesAfter(ctx context.Context, after int64, limit int) ([]turnero.SecondDose, error) {
+	rows, err := db.read.Query(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
+		FROM second_doses WHERE sequence > $1 ORDER BY sequence LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("second doses after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var out []turnero.SecondDose
+	for rows.Next() {
+		var sd turnero.SecondDose
+		if err := rows.Scan(&sd.Sequence, &sd.Group, &sd.Ordinal, &sd.Department, &sd.Vaccine, &sd.Center, &sd.Earliest,
+			&sd.Reason, &sd.Since); err != nil {
+			return nil, fmt.Errorf("second doses after %d: %w", after, err)
+		}
+		sd.Earliest, sd.Since = sd.Earliest.UTC(), sd.Since.UTC()
+		out = append(out, sd)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("second doses after %d: %w", after, err)
+	}
+	return out, nil
+}
+
 // bookSlots adds the batch's appointments to their slots' counts and lists
 // in one statement. The capacity is the agenda's, as the allocator computed
 // it; the CHECK on the table refuses the whole batch if any slot would be
@@ -503,19 +577,25 @@ func bookSlots(ctx context.Context, tx pgx.Tx, b turnero.AllocationBatch) error 
 	}
 	adds := make(map[slotKey]*slotAdd, len(b.Slots))
 	keys := make([]slotKey, 0, len(b.Slots))
+	add := func(t time.Time, center string, seq int64, dose int) {
+		k := slotKey{t.Unix(), center}
+		x := adds[k]
+		if x == nil {
+			x = &slotAdd{start: t}
+			adds[k] = x
+			keys = append(keys, k)
+		}
+		x.n++
+		x.regs = appendSlotEntry(x.regs, seq, dose)
+	}
 	for i := range b.Bookings {
 		bk := &b.Bookings[i]
 		for d, t := range bk.Starts {
-			k := slotKey{t.Unix(), bk.Center}
-			x := adds[k]
-			if x == nil {
-				x = &slotAdd{start: t}
-				adds[k] = x
-				keys = append(keys, k)
-			}
-			x.n++
-			x.regs = appendSlotEntry(x.regs, bk.Sequence, d+1)
+			add(t, bk.Center, bk.Sequence, d+1)
 		}
+	}
+	for _, sd := range b.SecondDoses {
+		add(sd.Start, sd.Center, sd.Sequence, 2)
 	}
 	starts := make([]time.Time, len(keys))
 	centers := make([]string, len(keys))
@@ -558,7 +638,7 @@ func appendSlotEntry(dst []byte, seq int64, dose int) []byte {
 func slotEntry(seq int64, dose int) string { return string(appendSlotEntry(nil, seq, dose)) }
 
 const bookingColumns = `b.sequence, b.center, b.vaccine, b.booked_by, b.dose1_start, b.dose1_state, b.dose1_lot,
-	b.dose2_start, b.dose2_state, b.dose2_lot`
+	b.dose2_start, b.dose2_state, b.dose2_lot, b.dose2_center`
 
 // scanAppointments reads a booking as appointments.
 func scanAppointments(row pgx.Row) (int64, []turnero.Appointment, error) {
@@ -566,17 +646,28 @@ func scanAppointments(row pgx.Row) (int64, []turnero.Appointment, error) {
 	var d1 time.Time
 	var d2 *time.Time
 	var center, vaccine, source, s1 string
-	var s2, l1, l2 *string
-	if err := row.Scan(&seq, &center, &vaccine, &source, &d1, &s1, &l1, &d2, &s2, &l2); err != nil {
+	var s2, l1, l2, c2 *string
+	if err := row.Scan(&seq, &center, &vaccine, &source, &d1, &s1, &l1, &d2, &s2, &l2, &c2); err != nil {
 		return 0, nil, err
 	}
+	return seq, bookingAppointments(seq, center, vaccine, source, d1, s1, l1, d2, s2, l2, c2), nil
+}
+
+// bookingAppointments turns a booking row into its appointments by dose. A
+// dose 2 without a start is waiting to be booked again: no appointment.
+func bookingAppointments(seq int64, center, vaccine, source string, d1 time.Time, s1 string, l1 *string,
+	d2 *time.Time, s2, l2, c2 *string) []turnero.Appointment {
 	out := []turnero.Appointment{{Registration: seq, Dose: 1, Center: center, Start: d1.UTC(),
 		Vaccine: vaccine, State: s1, Lot: deref(l1), Source: source}}
 	if d2 != nil {
-		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center, Start: d2.UTC(),
+		center2 := center
+		if c2 != nil {
+			center2 = *c2
+		}
+		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center2, Start: d2.UTC(),
 			Vaccine: vaccine, State: deref(s2), Lot: deref(l2), Source: source})
 	}
-	return seq, out, nil
+	return out
 }
 
 func deref(s *string) string {

@@ -17,7 +17,9 @@ var _ turnero.AppointmentStore = (*DB)(nil)
 // Lock order of every write that touches bookings, so that two of them
 // never wait for each other: the registration's row (FOR UPDATE), then the
 // allocation_state row, then slots. An allocator's commit takes only the
-// last two, in that order.
+// last two, in that order (and, booking second doses again, the rows of
+// those bookings between them, which a change holding the allocation_state
+// row never waits for).
 
 // readBookingRecord reads a registration, its booking and whether it is
 // pending. With lock, the registration's row is locked until the
@@ -49,6 +51,26 @@ func readBookingRecord(ctx context.Context, q querier, seq int64, lock bool) (tu
 	return rec, nil
 }
 
+// firstDoseGiven reads when dose 1 was recorded as given, for a booking
+// whose dose 2 is still to be given: what a second dose booked again counts
+// its interval from.
+func firstDoseGiven(ctx context.Context, q querier, rec turnero.BookingRecord) (time.Time, error) {
+	as := rec.Appointments
+	if len(as) == 0 || as[0].State != turnero.AppointmentGiven || (len(as) > 1 && as[1].State == turnero.AppointmentGiven) {
+		return time.Time{}, nil
+	}
+	var at *time.Time
+	err := q.QueryRow(ctx, `SELECT MAX(at) FROM appointment_events WHERE registration = $1 AND dose = 1 AND kind = $2`,
+		rec.Registration.Sequence, turnero.EventGiven).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("dose 1 of %d: %w", rec.Registration.Sequence, err)
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return at.UTC(), nil
+}
+
 // ChangeBooking reads (locking the registration), decides and applies in one
 // transaction.
 func (db *DB) ChangeBooking(ctx context.Context, seq int64, at time.Time,
@@ -57,6 +79,9 @@ func (db *DB) ChangeBooking(ctx context.Context, seq int64, at time.Time,
 	err := db.inTx(ctx, fmt.Sprintf("booking change of %d", seq), func(tx pgx.Tx) error {
 		var err error
 		if rec, err = readBookingRecord(ctx, tx, seq, true); err != nil {
+			return err
+		}
+		if rec.FirstDoseGiven, err = firstDoseGiven(ctx, tx, rec); err != nil {
 			return err
 		}
 		ch, err := decide(rec)
@@ -96,6 +121,14 @@ func (db *DB) applyChange(ctx context.Context, tx pgx.Tx, rec turnero.BookingRec
 			return err
 		}
 		if err := event(d.Dose, rec.Appointments[d.Dose-1], d.State, "", d.Lot); err != nil {
+			return err
+		}
+	}
+	if sd := ch.SecondDose; sd != nil {
+		if err := releaseSecondDose(ctx, tx, rec, *sd, at); err != nil {
+			return err
+		}
+		if err := event(2, rec.Appointments[1], sd.Kind, turnero.PlaceSecondDose, ""); err != nil {
 			return err
 		}
 	}
@@ -147,18 +180,53 @@ func releaseBooking(ctx context.Context, tx pgx.Tx, rec turnero.BookingRecord) e
 		return fmt.Errorf("allocation version: %w", err)
 	}
 	for _, a := range rec.Appointments {
-		entry := slotEntry(r.Sequence, a.Dose)
-		tag, err := tx.Exec(ctx, `UPDATE slots SET booked = booked - 1, regs = array_remove(regs, $1)
-			WHERE start = $2 AND center = $3 AND $1 = ANY(regs)`, entry, a.Start, a.Center)
-		if err != nil {
-			return fmt.Errorf("free slot: %w", err)
-		}
-		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("free slot of %s at %s: the slot does not list dose %d", a.Center, a.Start.Format(time.RFC3339), a.Dose)
+		if err := freeSlot(ctx, tx, r.Sequence, a); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM bookings WHERE sequence = $1`, r.Sequence); err != nil {
 		return fmt.Errorf("delete booking: %w", err)
+	}
+	return nil
+}
+
+// freeSlot takes one dose out of its slot's count and list.
+func freeSlot(ctx context.Context, tx pgx.Tx, seq int64, a turnero.Appointment) error {
+	entry := slotEntry(seq, a.Dose)
+	tag, err := tx.Exec(ctx, `UPDATE slots SET booked = booked - 1, regs = array_remove(regs, $1)
+		WHERE start = $2 AND center = $3 AND $1 = ANY(regs)`, entry, a.Start, a.Center)
+	if err != nil {
+		return fmt.Errorf("free slot: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("free slot of %s at %s: the slot does not list dose %d", a.Center, a.Start.Format(time.RFC3339), a.Dose)
+	}
+	return nil
+}
+
+// releaseSecondDose moves the allocation version (first: see the lock
+// order), frees dose 2 alone (dose 1 was given) and puts the person in the
+// queue of second doses, which the allocator serves before any first dose.
+func releaseSecondDose(ctx context.Context, tx pgx.Tx, rec turnero.BookingRecord, sd turnero.SecondDoseRelease, at time.Time) error {
+	r := rec.Registration
+	if len(rec.Appointments) != 2 || rec.Appointments[0].State != turnero.AppointmentGiven {
+		return fmt.Errorf("second dose released from a booking of %d doses, dose 1 not given", len(rec.Appointments))
+	}
+	d1, d2 := rec.Appointments[0], rec.Appointments[1]
+	if _, err := tx.Exec(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("allocation version: %w", err)
+	}
+	if err := freeSlot(ctx, tx, r.Sequence, d2); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE bookings SET dose2_start = NULL, dose2_state = NULL, dose2_lot = NULL, dose2_center = NULL
+		WHERE sequence = $1`, r.Sequence); err != nil {
+		return fmt.Errorf("release second dose: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO second_doses (sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.Sequence, r.Group, r.GroupOrdinal, r.Department, d1.Vaccine, d1.Center,
+		sd.Earliest, sd.Kind, at); err != nil {
+		return fmt.Errorf("queue second dose: %w", err)
 	}
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 var _ turnero.StatusViewer = (*DB)(nil)
 
 // statusViewQuery reads a registration with its booking, the booking's
-// center, its group's state and the latest change to the booking in one
+// center (dose 1's), its group's state and the latest change to the booking
+// (as a whole, or dose 2 alone released for booking again) in one
 // statement (one round trip instead of five), as the SQLite engine does.
 const statusViewQuery = `SELECT ` + registrationColumnsR + `,
 	` + bookingColumns + `,
@@ -26,7 +27,7 @@ LEFT JOIN bookings b ON b.sequence = r.sequence
 LEFT JOIN centers c ON c.id = b.center
 LEFT JOIN allocation_groups g ON g.grp = r.grp
 LEFT JOIN LATERAL (SELECT kind, place, at FROM appointment_events
-	WHERE registration = r.sequence AND dose = 0 ORDER BY id DESC LIMIT 1) e ON true
+	WHERE registration = r.sequence AND (dose = 0 OR place <> '') ORDER BY id DESC LIMIT 1) e ON true
 WHERE r.sequence = $1`
 
 const registrationColumnsR = `r.sequence, r.document_hash, r.identity_hash, r.grp, r.group_ordinal,
@@ -39,7 +40,7 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	var age int32
 	var bSeq *int64
 	var d1, d2 *time.Time
-	var bCenter, bVaccine, bSource, s1, l1, s2, l2 *string
+	var bCenter, bVaccine, bSource, s1, l1, s2, l2, c2 *string
 	var cID, cDept, cDef *string
 	var gOpen *bool
 	var gChanged *time.Time
@@ -49,7 +50,7 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	err := db.read.QueryRow(ctx, statusViewQuery, sequence).Scan(
 		&r.Sequence, &r.DocumentHash, &r.IdentityHash, &r.Group, &r.GroupOrdinal,
 		&r.Department, &age, &r.Channel, &r.Status, &r.KeyID, &r.Sealed, &r.ReceivedAt,
-		&bSeq, &bCenter, &bVaccine, &bSource, &d1, &s1, &l1, &d2, &s2, &l2,
+		&bSeq, &bCenter, &bVaccine, &bSource, &d1, &s1, &l1, &d2, &s2, &l2, &c2,
 		&cID, &cDept, &cDef,
 		&gOpen, &gChanged, &gCursor, &gPending,
 		&eKind, &ePlace, &eAt)
@@ -61,12 +62,8 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	}
 	r.Age, r.ReceivedAt = int(age), r.ReceivedAt.UTC()
 	if bSeq != nil {
-		v.Appointments = []turnero.Appointment{{Registration: *bSeq, Dose: 1, Center: deref(bCenter), Start: d1.UTC(),
-			Vaccine: deref(bVaccine), State: deref(s1), Lot: deref(l1), Source: deref(bSource)}}
-		if d2 != nil {
-			v.Appointments = append(v.Appointments, turnero.Appointment{Registration: *bSeq, Dose: 2, Center: deref(bCenter),
-				Start: d2.UTC(), Vaccine: deref(bVaccine), State: deref(s2), Lot: deref(l2), Source: deref(bSource)})
-		}
+		v.Appointments = bookingAppointments(*bSeq, deref(bCenter), deref(bVaccine), deref(bSource), *d1, deref(s1), l1,
+			d2, s2, l2, c2)
 	}
 	if cID != nil {
 		row := rowOf{*cID, deref(cDept), deref(cDef)}

@@ -386,6 +386,11 @@ func commitAllocation(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch
 			func(i int, dst []any) []any { return append(dst, bk[i].Sequence, turnero.NotifyScheduled, at) }); err != nil {
 			return fmt.Errorf("outbox: %w", err)
 		}
+	}
+	if err := rebookSecondDoses(ctx, tx, b.SecondDoses, at); err != nil {
+		return err
+	}
+	if len(b.Bookings) > 0 || len(b.SecondDoses) > 0 {
 		if err := bookSlots(ctx, tx, b); err != nil {
 			return err
 		}
@@ -437,6 +442,70 @@ func commitAllocation(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch
 	return nil
 }
 
+// rebookSecondDoses books second doses again: each booking must be waiting
+// for its dose 2 (dose 1 given, dose 2 empty) with the vaccine the allocator
+// booked, and its person must be in the queue of second doses; else another
+// writer changed it since the snapshot, and the batch is refused.
+func rebookSecondDoses(ctx context.Context, tx *sql.Tx, sds []turnero.SecondDoseBooking, at int64) error {
+	if len(sds) == 0 {
+		return nil
+	}
+	upd, err := tx.PrepareContext(ctx, `UPDATE bookings SET dose2_start = ?, dose2_state = 'booked', dose2_lot = NULL,
+		dose2_center = NULLIF(?, center)
+		WHERE grp = ? AND group_ordinal = ? AND sequence = ? AND vaccine = ? AND dose1_state = 'given' AND dose2_start IS NULL`)
+	if err != nil {
+		return fmt.Errorf("book second doses: %w", err)
+	}
+	defer upd.Close()
+	del, err := tx.PrepareContext(ctx, `DELETE FROM second_doses WHERE sequence = ?`)
+	if err != nil {
+		return fmt.Errorf("book second doses: %w", err)
+	}
+	defer del.Close()
+	for _, sd := range sds {
+		res, err := upd.ExecContext(ctx, sd.Start.Unix(), sd.Center, sd.Group, sd.Ordinal, sd.Sequence, sd.Vaccine)
+		if err != nil {
+			return fmt.Errorf("book second dose of %d: %w", sd.Sequence, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return conflict("book second dose", fmt.Errorf("registration %d is not waiting for a second dose of %s", sd.Sequence, sd.Vaccine))
+		}
+		if res, err = del.ExecContext(ctx, sd.Sequence); err != nil {
+			return fmt.Errorf("book second dose of %d: %w", sd.Sequence, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return conflict("book second dose", fmt.Errorf("registration %d left the queue of second doses", sd.Sequence))
+		}
+	}
+	if _, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO outbox (registration, kind, created_at) VALUES `, ``, 3, len(sds),
+		func(i int, dst []any) []any { return append(dst, sds[i].Sequence, turnero.NotifySecondDose, at) }); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// SecondDosesAfter pages through the queue of second doses to book again.
+func (db *DB) SecondDosesAfter(ctx context.Context, after int64, limit int) ([]turnero.SecondDose, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
+		FROM second_doses WHERE sequence > ? ORDER BY sequence LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("second doses after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var out []turnero.SecondDose
+	for rows.Next() {
+		var sd turnero.SecondDose
+		var earliest, since int64
+		if err := rows.Scan(&sd.Sequence, &sd.Group, &sd.Ordinal, &sd.Department, &sd.Vaccine, &sd.Center, &earliest,
+			&sd.Reason, &since); err != nil {
+			return nil, fmt.Errorf("second doses after %d: %w", after, err)
+		}
+		sd.Earliest, sd.Since = time.Unix(earliest, 0).UTC(), time.UnixMilli(since).UTC()
+		out = append(out, sd)
+	}
+	return out, rows.Err()
+}
+
 // bookSlots adds the batch's appointments to their slots' counts and lists.
 // The capacity is the agenda's, as the allocator computed it; the CHECK on
 // the table refuses the whole batch if any slot would be overbooked.
@@ -451,19 +520,25 @@ func bookSlots(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch) error
 	}
 	adds := make(map[slotKey]*slotAdd, len(b.Slots))
 	keys := make([]slotKey, 0, len(b.Slots))
+	add := func(t time.Time, center string, seq int64, dose int) {
+		k := slotKey{t.Unix(), center}
+		x := adds[k]
+		if x == nil {
+			x = &slotAdd{}
+			adds[k] = x
+			keys = append(keys, k)
+		}
+		x.n++
+		x.regs = appendSlotEntry(x.regs, seq, dose)
+	}
 	for i := range b.Bookings {
 		bk := &b.Bookings[i]
 		for d, t := range bk.Starts {
-			k := slotKey{t.Unix(), bk.Center}
-			x := adds[k]
-			if x == nil {
-				x = &slotAdd{}
-				adds[k] = x
-				keys = append(keys, k)
-			}
-			x.n++
-			x.regs = appendSlotEntry(x.regs, bk.Sequence, d+1)
+			add(t, bk.Center, bk.Sequence, d+1)
 		}
+	}
+	for _, sd := range b.SecondDoses {
+		add(sd.Start, sd.Center, sd.Sequence, 2)
 	}
 	for _, k := range keys {
 		if _, ok := capacity[k]; !ok {
@@ -522,27 +597,32 @@ func execIn(ctx context.Context, tx *sql.Tx, prefix string, ids []int64) (int64,
 }
 
 const bookingColumns = `b.sequence, b.center, b.vaccine, b.booked_by, b.dose1_start, b.dose1_state, b.dose1_lot,
-	b.dose2_start, b.dose2_state, b.dose2_lot`
+	b.dose2_start, b.dose2_state, b.dose2_lot, b.dose2_center`
 
 // scanAppointments reads a booking as appointments.
 func scanAppointments(sc interface{ Scan(...any) error }) (int64, []turnero.Appointment, error) {
 	var seq, d1 int64
 	var center, vaccine, source, s1 string
 	var d2 sql.NullInt64
-	var s2, l1, l2 sql.NullString
-	if err := sc.Scan(&seq, &center, &vaccine, &source, &d1, &s1, &l1, &d2, &s2, &l2); err != nil {
+	var s2, l1, l2, c2 sql.NullString
+	if err := sc.Scan(&seq, &center, &vaccine, &source, &d1, &s1, &l1, &d2, &s2, &l2, &c2); err != nil {
 		return 0, nil, err
 	}
-	return seq, bookingAppointments(seq, center, vaccine, source, d1, s1, l1.String, d2, s2, l2), nil
+	return seq, bookingAppointments(seq, center, vaccine, source, d1, s1, l1.String, d2, s2, l2, c2), nil
 }
 
-// bookingAppointments turns a booking row into its appointments by dose.
+// bookingAppointments turns a booking row into its appointments by dose. A
+// dose 2 without a start is waiting to be booked again: no appointment.
 func bookingAppointments(seq int64, center, vaccine, source string, d1 int64, s1, l1 string,
-	d2 sql.NullInt64, s2, l2 sql.NullString) []turnero.Appointment {
+	d2 sql.NullInt64, s2, l2, c2 sql.NullString) []turnero.Appointment {
 	out := []turnero.Appointment{{Registration: seq, Dose: 1, Center: center, Start: time.Unix(d1, 0).UTC(),
 		Vaccine: vaccine, State: s1, Lot: l1, Source: source}}
 	if d2.Valid {
-		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center, Start: time.Unix(d2.Int64, 0).UTC(),
+		center2 := center
+		if c2.Valid {
+			center2 = c2.String
+		}
+		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center2, Start: time.Unix(d2.Int64, 0).UTC(),
 			Vaccine: vaccine, State: s2.String, Lot: l2.String, Source: source})
 	}
 	return out

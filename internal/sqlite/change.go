@@ -41,6 +41,26 @@ func readBookingRecord(ctx context.Context, q querier, seq int64) (turnero.Booki
 	return rec, nil
 }
 
+// firstDoseGiven reads when dose 1 was recorded as given, for a booking
+// whose dose 2 is still to be given: what a second dose booked again counts
+// its interval from.
+func firstDoseGiven(ctx context.Context, q querier, rec turnero.BookingRecord) (time.Time, error) {
+	as := rec.Appointments
+	if len(as) == 0 || as[0].State != turnero.AppointmentGiven || (len(as) > 1 && as[1].State == turnero.AppointmentGiven) {
+		return time.Time{}, nil
+	}
+	var at sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT MAX(at) FROM appointment_events WHERE registration = ? AND dose = 1 AND kind = ?`,
+		rec.Registration.Sequence, turnero.EventGiven).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("dose 1 of %d: %w", rec.Registration.Sequence, err)
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(at.Int64).UTC(), nil
+}
+
 // ChangeBooking reads, decides and applies in one write transaction, so that
 // two changes of one booking (a double click, two staff members) are decided
 // one after the other on what the first left.
@@ -53,6 +73,9 @@ func (db *DB) ChangeBooking(ctx context.Context, seq int64, at time.Time,
 	defer tx.Rollback()
 	rec, err := readBookingRecord(ctx, tx, seq)
 	if err != nil {
+		return rec, err
+	}
+	if rec.FirstDoseGiven, err = firstDoseGiven(ctx, tx, rec); err != nil {
 		return rec, err
 	}
 	ch, err := decide(rec)
@@ -90,6 +113,14 @@ func applyChange(ctx context.Context, tx *sql.Tx, rec turnero.BookingRecord, ch 
 			return err
 		}
 		if err := event(d.Dose, rec.Appointments[d.Dose-1], d.State, "", d.Lot); err != nil {
+			return err
+		}
+	}
+	if sd := ch.SecondDose; sd != nil {
+		if err := releaseSecondDose(ctx, tx, rec, *sd, at); err != nil {
+			return err
+		}
+		if err := event(2, rec.Appointments[1], sd.Kind, turnero.PlaceSecondDose, ""); err != nil {
 			return err
 		}
 	}
@@ -137,18 +168,39 @@ func applyChange(ctx context.Context, tx *sql.Tx, rec turnero.BookingRecord, ch 
 func releaseBooking(ctx context.Context, tx *sql.Tx, rec turnero.BookingRecord) error {
 	r := rec.Registration
 	for _, a := range rec.Appointments {
-		entry := " " + strconv.FormatInt(r.Sequence, 10) + "." + strconv.Itoa(a.Dose) + " "
-		res, err := tx.ExecContext(ctx, `UPDATE slots SET booked = booked - 1, regs = substr(replace(' ' || regs, ?, ' '), 2)
-			WHERE start = ? AND center = ? AND instr(' ' || regs, ?) > 0`, entry, a.Start.Unix(), a.Center, entry)
-		if err != nil {
-			return fmt.Errorf("free slot: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("free slot of %s at %d: the slot does not list dose %d", a.Center, a.Start.Unix(), a.Dose)
+		if err := freeSlot(ctx, tx, r.Sequence, a); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM bookings WHERE grp = ? AND group_ordinal = ?`, r.Group, r.GroupOrdinal); err != nil {
 		return fmt.Errorf("delete booking: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("allocation version: %w", err)
+	}
+	return nil
+}
+
+// releaseSecondDose frees dose 2 alone (dose 1 was given) and puts the
+// person in the queue of second doses, which the allocator serves before any
+// first dose; it moves the allocation version, as a release does.
+func releaseSecondDose(ctx context.Context, tx *sql.Tx, rec turnero.BookingRecord, sd turnero.SecondDoseRelease, at time.Time) error {
+	r := rec.Registration
+	if len(rec.Appointments) != 2 || rec.Appointments[0].State != turnero.AppointmentGiven {
+		return fmt.Errorf("second dose released from a booking of %d doses, dose 1 not given", len(rec.Appointments))
+	}
+	d1, d2 := rec.Appointments[0], rec.Appointments[1]
+	if err := freeSlot(ctx, tx, r.Sequence, d2); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE bookings SET dose2_start = NULL, dose2_state = NULL, dose2_lot = NULL, dose2_center = NULL
+		WHERE grp = ? AND group_ordinal = ?`, r.Group, r.GroupOrdinal); err != nil {
+		return fmt.Errorf("release second dose: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO second_doses (sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Sequence, r.Group, r.GroupOrdinal, r.Department, d1.Vaccine, d1.Center,
+		sd.Earliest.Unix(), sd.Kind, at.UnixMilli()); err != nil {
+		return fmt.Errorf("queue second dose: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1`); err != nil {
 		return fmt.Errorf("allocation version: %w", err)
@@ -190,6 +242,20 @@ func requeue(ctx context.Context, tx *sql.Tx, rec turnero.BookingRecord, place s
 		return nil
 	}
 	return fmt.Errorf("unknown place-in-line rule %q", place)
+}
+
+// freeSlot takes one dose out of its slot's count and list.
+func freeSlot(ctx context.Context, tx *sql.Tx, seq int64, a turnero.Appointment) error {
+	entry := " " + strconv.FormatInt(seq, 10) + "." + strconv.Itoa(a.Dose) + " "
+	res, err := tx.ExecContext(ctx, `UPDATE slots SET booked = booked - 1, regs = substr(replace(' ' || regs, ?, ' '), 2)
+		WHERE start = ? AND center = ? AND instr(' ' || regs, ?) > 0`, entry, a.Start.Unix(), a.Center, entry)
+	if err != nil {
+		return fmt.Errorf("free slot: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("free slot of %s at %d: the slot does not list dose %d", a.Center, a.Start.Unix(), a.Dose)
+	}
+	return nil
 }
 
 func unpend(ctx context.Context, tx *sql.Tx, r turnero.Registration) error {

@@ -13,7 +13,8 @@ import (
 var _ turnero.StatusViewer = (*DB)(nil)
 
 // statusViewQuery reads a registration with its booking, the booking's
-// center, its group's state and the latest change to the booking in one
+// center (dose 1's), its group's state and the latest change to the booking
+// (as a whole, or dose 2 alone released for booking again) in one
 // statement. Each query on the reader pool takes and releases SQLite's file
 // locks (fcntl system calls, costly on virtual machines), so the status
 // lookup that used to run five queries now runs one.
@@ -27,7 +28,7 @@ LEFT JOIN bookings b ON b.grp = r.grp AND b.group_ordinal = r.group_ordinal AND 
 LEFT JOIN centers c ON c.id = b.center
 LEFT JOIN allocation_groups g ON g.grp = r.grp
 LEFT JOIN appointment_events e ON e.id = (SELECT id FROM appointment_events
-	WHERE registration = r.sequence AND dose = 0 ORDER BY id DESC LIMIT 1)
+	WHERE registration = r.sequence AND (dose = 0 OR place <> '') ORDER BY id DESC LIMIT 1)
 WHERE r.sequence = ?`
 
 const registrationColumnsR = `r.sequence, r.document_hash, r.identity_hash, r.grp, r.group_ordinal,
@@ -39,7 +40,7 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	r := &v.Registration
 	var received int64
 	var bSeq, d1, d2 sql.NullInt64
-	var bCenter, bVaccine, bSource, s1, l1, s2, l2 sql.NullString
+	var bCenter, bVaccine, bSource, s1, l1, s2, l2, c2 sql.NullString
 	var cID, cDept, cDef sql.NullString
 	var gOpen sql.NullBool
 	var gChanged, gCursor, gPending sql.NullInt64
@@ -48,7 +49,7 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	err := db.read.QueryRowContext(ctx, statusViewQuery, sequence).Scan(
 		&r.Sequence, &r.DocumentHash, &r.IdentityHash, &r.Group, &r.GroupOrdinal,
 		&r.Department, &r.Age, &r.Channel, &r.Status, &r.KeyID, &r.Sealed, &received,
-		&bSeq, &bCenter, &bVaccine, &bSource, &d1, &s1, &l1, &d2, &s2, &l2,
+		&bSeq, &bCenter, &bVaccine, &bSource, &d1, &s1, &l1, &d2, &s2, &l2, &c2,
 		&cID, &cDept, &cDef,
 		&gOpen, &gChanged, &gCursor, &gPending,
 		&eKind, &ePlace, &eAt)
@@ -61,7 +62,7 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	r.ReceivedAt = time.UnixMilli(received).UTC()
 	if bSeq.Valid {
 		v.Appointments = bookingAppointments(bSeq.Int64, bCenter.String, bVaccine.String, bSource.String,
-			d1.Int64, s1.String, l1.String, d2, s2, l2)
+			d1.Int64, s1.String, l1.String, d2, s2, l2, c2)
 	}
 	if cID.Valid {
 		if v.Center, err = decodeCenter(cID.String, cDept.String, cDef.String); err != nil {

@@ -99,7 +99,37 @@ type SlotBooking struct {
 const (
 	NotifyScheduled = "appointments_scheduled"
 	NotifyCancelled = "appointments_cancelled"
+	// NotifySecondDose: a second dose was booked again, after the person
+	// missed it or asked for another date.
+	NotifySecondDose = "second_dose_scheduled"
 )
+
+// SecondDose is a person whose first dose was given and whose second dose
+// must be booked again: they missed it, or asked for another date. The
+// allocator books it before any first dose (a person halfway through a
+// course comes first), with the same vaccine, at dose 1's center or, failing
+// that, another center of the department that gives it.
+type SecondDose struct {
+	Sequence   int64
+	Group      string
+	Ordinal    int64 // group ordinal
+	Department string
+	Vaccine    string    // dose 1's, never another
+	Center     string    // dose 1's center, tried first
+	Earliest   time.Time // not before: the vaccine's interval after dose 1, and for another date the day after the one given up
+	Reason     string    // EventNoShow or EventReschedule
+	Since      time.Time
+}
+
+// SecondDoseBooking is a second dose booked again.
+type SecondDoseBooking struct {
+	Sequence int64
+	Group    string
+	Ordinal  int64
+	Vaccine  string // checked by storage against the booking's
+	Center   string
+	Start    time.Time
+}
 
 // AllocationSnapshot is what an allocation run starts from.
 type AllocationSnapshot struct {
@@ -149,6 +179,10 @@ type AllocationBatch struct {
 	Resolved []Candidate
 	// Cursors moves groups' cursors forward.
 	Cursors map[string]int64
+	// SecondDoses books second doses again; each leaves the queue of second
+	// doses and gets one notification. Storage refuses one whose booking
+	// is not waiting for its second dose with that vaccine.
+	SecondDoses []SecondDoseBooking
 }
 
 // AllocationStore is the storage of centers, open groups and appointments,
@@ -177,6 +211,9 @@ type AllocationStore interface {
 	// PendingAfter returns up to limit pending registrations of a group with
 	// a group ordinal above after, in ordinal order.
 	PendingAfter(ctx context.Context, group string, after int64, limit int) ([]Pending, error)
+	// SecondDosesAfter returns up to limit second doses waiting to be booked
+	// again with a sequence above after, in sequence order.
+	SecondDosesAfter(ctx context.Context, after int64, limit int) ([]SecondDose, error)
 	// CommitAllocation writes a batch in one transaction, or nothing. It
 	// returns ErrAllocationConflict when the version moved, a registration
 	// is already booked, or a slot would be overbooked.

@@ -28,6 +28,11 @@ const (
 // their place (campaign policy); they are placed again on the next run.
 const ReasonRequeued = "requeued"
 
+// PlaceSecondDose is the place in line after dose 2 alone was released (the
+// person missed it, or asked for another date, after dose 1 was given): the
+// queue of second doses, served before any first dose.
+const PlaceSecondDose = "second_dose"
+
 // BookingRecord is a registration with its booking as stored.
 type BookingRecord struct {
 	Registration Registration
@@ -35,6 +40,10 @@ type BookingRecord struct {
 	Appointments []Appointment
 	// Pending: in the allocator's not-yet-placed list.
 	Pending bool
+	// FirstDoseGiven is when dose 1 was recorded as given, read by
+	// ChangeBooking when dose 1 is given and dose 2 is not: staff may
+	// record a dose on a later day than its appointment's. Zero otherwise.
+	FirstDoseGiven time.Time
 }
 
 // DoseChange sets the state of one booked dose.
@@ -55,10 +64,20 @@ type BookingChange struct {
 	// ordinal in their group; the sequence and tracking code never change).
 	// Empty: they leave the list.
 	Place string
+	// SecondDose releases dose 2 alone (dose 1 was given): its slot is
+	// freed and the person joins the queue of second doses (see SecondDose
+	// in appointment.go). Its event has the place PlaceSecondDose.
+	SecondDose *SecondDoseRelease
 	// Status is the registration's new status; empty leaves it.
 	Status string
 	// Notify writes a notification request of this kind.
 	Notify string
+}
+
+// SecondDoseRelease is why dose 2 is booked again, and from when.
+type SecondDoseRelease struct {
+	Kind     string // EventNoShow or EventReschedule
+	Earliest time.Time
 }
 
 // AppointmentEvent is one recorded change of a booking. No personal data.
@@ -68,7 +87,7 @@ type AppointmentEvent struct {
 	Center       string
 	Vaccine      string
 	Kind         string
-	Place        string // after a release: KeepPlace, BackOfLine or "" (left the list)
+	Place        string // after a release: KeepPlace, BackOfLine, PlaceSecondDose or "" (left the list)
 	Lot          string
 	At           time.Time
 }
@@ -114,9 +133,13 @@ var (
 	ErrNoAppointmentDay  = Errorf(CodeNotFound, "no_appointment_today")
 )
 
-// Vaccinated reports whether every dose of a booking was given.
-func Vaccinated(as []Appointment) bool {
+// Vaccinated reports whether every dose of the vaccine booked was given: a
+// booking whose dose 2 waits to be booked again is not complete.
+func (c *Campaign) Vaccinated(as []Appointment) bool {
 	if len(as) == 0 {
+		return false
+	}
+	if v, ok := c.Vaccine(as[0].Vaccine); ok && len(as) < v.Doses {
 		return false
 	}
 	for _, a := range as {
@@ -137,24 +160,26 @@ func anyGiven(as []Appointment) bool {
 }
 
 // refuseChange is what cancel and another date have in common: nothing to
-// do for someone cancelled or vaccinated, and a booking whose first dose was
-// given is changed at the center, not by the person.
-func refuseChange(rec BookingRecord) error {
+// do for someone cancelled or vaccinated.
+func (c *Campaign) refuseChange(rec BookingRecord) error {
 	switch {
 	case rec.Registration.Status == StatusCancelled:
 		return ErrAlreadyCancelled
-	case Vaccinated(rec.Appointments):
+	case c.Vaccinated(rec.Appointments):
 		return ErrAlreadyVaccinated
-	case anyGiven(rec.Appointments):
-		return ErrDoseGivenNoChange
 	}
 	return nil
 }
 
 // DecideCancel: the person leaves the list; their slots go back to the pool.
+// Once dose 1 is given the course is not cancelled online (the person may
+// ask for another date for dose 2).
 func (c *Campaign) DecideCancel(rec BookingRecord) (BookingChange, error) {
-	if err := refuseChange(rec); err != nil {
+	if err := c.refuseChange(rec); err != nil {
 		return BookingChange{}, err
+	}
+	if anyGiven(rec.Appointments) {
+		return BookingChange{}, ErrDoseGivenNoChange
 	}
 	ch := BookingChange{Status: StatusCancelled, Notify: NotifyCancelled}
 	if len(rec.Appointments) > 0 {
@@ -164,15 +189,44 @@ func (c *Campaign) DecideCancel(rec BookingRecord) (BookingChange, error) {
 }
 
 // DecideReschedule: the person gives up their appointments for another date;
-// their place in line is the campaign's rule after a cancellation.
+// their place in line is the campaign's rule after a cancellation. Once dose
+// 1 is given, only dose 2 is given up: it is booked again with the same
+// vaccine on a later day than the one given up, before any first dose.
 func (c *Campaign) DecideReschedule(rec BookingRecord) (BookingChange, error) {
-	if err := refuseChange(rec); err != nil {
+	if err := c.refuseChange(rec); err != nil {
 		return BookingChange{}, err
 	}
 	if len(rec.Appointments) == 0 {
 		return BookingChange{}, ErrNotScheduled
 	}
+	if rec.Appointments[0].State == AppointmentGiven {
+		if len(rec.Appointments) < 2 {
+			return BookingChange{}, ErrNotScheduled // dose 2 already waits for a new date
+		}
+		given := rec.Appointments[1].Start.In(c.Location)
+		y, m, d := given.Date()
+		after := time.Date(y, m, d+1, 0, 0, 0, 0, c.Location)
+		return c.releaseSecondDose(rec, EventReschedule, after, NotifyReleased), nil
+	}
 	return BookingChange{Release: EventReschedule, Place: c.PlaceInLine.AfterCancel, Notify: NotifyReleased}, nil
+}
+
+// releaseSecondDose frees dose 2 for booking again: not before the
+// vaccine's interval after dose 1 (the later of its appointment and when it
+// was recorded), nor before notBefore.
+func (c *Campaign) releaseSecondDose(rec BookingRecord, kind string, notBefore time.Time, notify string) BookingChange {
+	d1 := rec.Appointments[0]
+	from := d1.Start
+	if rec.FirstDoseGiven.After(from) {
+		from = rec.FirstDoseGiven
+	}
+	v, _ := c.Vaccine(d1.Vaccine)
+	y, m, d := from.In(c.Location).Date()
+	earliest := time.Date(y, m, d+v.IntervalDays, 0, 0, 0, 0, c.Location)
+	if notBefore.After(earliest) {
+		earliest = notBefore
+	}
+	return BookingChange{SecondDose: &SecondDoseRelease{Kind: kind, Earliest: earliest}, Notify: notify}
 }
 
 // civilDays is the number of civil days from a to b in loc.
@@ -190,19 +244,24 @@ func staffAppointment(rec BookingRecord, center string, dose int) (Appointment, 
 		}
 		return Appointment{}, ErrNotScheduled
 	}
-	if rec.Appointments[0].Center != center {
-		return Appointment{}, ErrWrongCenter
-	}
 	if dose < 1 || dose > len(rec.Appointments) {
+		if rec.Appointments[0].Center != center {
+			return Appointment{}, ErrWrongCenter
+		}
 		return Appointment{}, ErrWrongDose
+	}
+	// A second dose booked again may be at another center than the first.
+	if rec.Appointments[dose-1].Center != center {
+		return Appointment{}, ErrWrongCenter
 	}
 	return rec.Appointments[dose-1], nil
 }
 
 // DecideNoShow: the person did not come for a dose due today or before. A
 // missed first dose frees both slots and puts the person back in line by the
-// campaign's rule after a no-show; a missed second dose is recorded (the
-// person still needs it, and is told).
+// campaign's rule after a no-show; a missed second dose frees its slot and
+// is booked again (same vaccine, after the interval, before first doses):
+// the person still needs it, and is told.
 func (c *Campaign) DecideNoShow(rec BookingRecord, center string, dose int, now time.Time) (BookingChange, error) {
 	a, err := staffAppointment(rec, center, dose)
 	if err != nil {
@@ -223,7 +282,7 @@ func (c *Campaign) DecideNoShow(rec BookingRecord, center string, dose int, now 
 	if dose == 1 {
 		return BookingChange{Release: EventNoShow, Place: c.PlaceInLine.AfterNoShow, Notify: NotifyMissed}, nil
 	}
-	return BookingChange{Doses: []DoseChange{{Dose: dose, State: AppointmentNoShow}}, Notify: NotifyMissed}, nil
+	return c.releaseSecondDose(rec, EventNoShow, time.Time{}, NotifyMissed), nil
 }
 
 // MaxLotLength bounds a vaccine lot as typed by staff.

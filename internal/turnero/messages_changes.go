@@ -10,8 +10,8 @@ var changeMessages = map[string]message{
 		"This person has no appointment booked.",
 	},
 	"dose_given_no_change": {
-		"Ya recibió la primera dosis: para cambiar la segunda, consulte en su vacunatorio.",
-		"The first dose was already given: to change the second, ask at your vaccination center.",
+		"Ya recibió la primera dosis: no se puede cancelar en línea. Puede pedir otra fecha para la segunda dosis o consultar en su vacunatorio.",
+		"The first dose was already given: it cannot be cancelled online. You can ask for another date for the second dose, or ask at your vaccination center.",
 	},
 	"dose_already_given": {"Esa dosis ya fue registrada como aplicada.", "That dose was already recorded as given."},
 	"already_no_show":    {"Esa dosis ya fue registrada como inasistencia.", "That dose was already recorded as missed."},
@@ -90,6 +90,10 @@ var changeMessages = map[string]message{
 	"place_" + BackOfLine: {
 		"Según la política de la campaña, vuelve al final de la fila de su grupo.",
 		"By the campaign's policy, you go back to the end of your group's line.",
+	},
+	"place_" + PlaceSecondDose: {
+		"Se le dará una nueva fecha para la segunda dosis, con la misma vacuna, antes que a quienes esperan la primera.",
+		"You will get a new date for your second dose, with the same vaccine, before those waiting for a first dose.",
 	},
 	"place_left_the_list": {
 		"Salió de la lista de espera.",

@@ -11,13 +11,17 @@ import "context"
 type StatusView struct {
 	Registration Registration
 	Appointments []Appointment
-	// Center is where the appointments are; zero when there are none.
+	// Center is where dose 1 is; zero when there are no appointments. A
+	// second dose booked again may be at another center (its Center names
+	// it).
 	Center Center
 	// Group is the registration's group state; zero before the group was
 	// ever opened.
 	Group GroupState
 	// LastChange is the latest change to the booking as a whole (dose 0):
-	// a cancellation, another date, a missed appointment. Nil when none.
+	// a cancellation, another date, a missed appointment; or to dose 2
+	// alone, released to be booked again (its Place is PlaceSecondDose).
+	// Nil when none.
 	LastChange *AppointmentEvent
 	// Position is the place among those still waiting in the group; zero
 	// when the registration has appointments.
