@@ -107,9 +107,9 @@ type Report struct {
 	Reasons map[string]int `json:"reasons"`
 	// SecondDoses counts second doses booked again (also in Appointments);
 	// SecondDosesWaiting those still waiting for a slot.
-	SecondDoses        int `json:"second_doses"`
-	SecondDosesWaiting int `json:"second_doses_waiting"`
-	Groups  []string       `json:"groups"` // open groups, in the order served
+	SecondDoses        int      `json:"second_doses"`
+	SecondDosesWaiting int      `json:"second_doses_waiting"`
+	Groups             []string `json:"groups"` // open groups, in the order served
 }
 
 // Run allocates every interval until ctx ends. Errors are logged here, at the

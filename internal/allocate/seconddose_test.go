@@ -182,7 +182,9 @@ func TestSecondDoseBookedAgain(t *testing.T) {
 			},
 		},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testSecondDoseBookedAgain(t, tc.group, tc.dept, tc.age, tc.late, tc.release, tc.before, tc.wantCenter, tc.earliest) })
+		t.Run(tc.name, func(t *testing.T) {
+			testSecondDoseBookedAgain(t, tc.group, tc.dept, tc.age, tc.late, tc.release, tc.before, tc.wantCenter, tc.earliest)
+		})
 	}
 }
 
