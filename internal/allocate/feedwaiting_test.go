@@ -2,7 +2,13 @@ package allocate_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/turnero/turnero/internal/turnero"
 )
 
 // TestFeedWaitingSkipsBooked: the feed's pages of the waiting list, read
@@ -27,7 +33,7 @@ func TestFeedWaitingSkipsBooked(t *testing.T) {
 		t.Fatalf("%d booked and %d waiting: the test needs both", len(appts), len(want))
 	}
 	var got []int64
-	var after int64
+	var after turnero.FeedCursor
 	for {
 		page, err := e.db.FeedWaiting(ctx, []string{"age-80-plus", "age-70-79"}, after, 3)
 		if err != nil {
@@ -38,11 +44,11 @@ func TestFeedWaitingSkipsBooked(t *testing.T) {
 		}
 		for _, r := range page {
 			got = append(got, r.Sequence)
+			after = after.Next(r)
 		}
 		if len(page) < 3 {
 			break
 		}
-		after = page[len(page)-1].Sequence
 	}
 	if len(got) != len(want) {
 		t.Fatalf("feed returned %v, want %v", got, want)
@@ -52,4 +58,340 @@ func TestFeedWaitingSkipsBooked(t *testing.T) {
 			t.Fatalf("feed returned %v, want %v", got, want)
 		}
 	}
+}
+
+// feedConsumer pages through the feed as an external scheduling system
+// does, with its cursor, and checks that a registration is offered once for
+// each time it became waiting (registered, or re-queued after its booking
+// was released) and reached by the consumer, and never twice for one.
+type feedConsumer struct {
+	t      testing.TB
+	e      *env
+	groups []string
+	cursor turnero.FeedCursor
+	// episode counts the times each registration became waiting again;
+	// seen is the episode last offered (absent: never offered).
+	episode map[int64]int
+	seen    map[int64]int
+	offers  map[int64]int
+}
+
+func newFeedConsumer(e *env, groups ...string) *feedConsumer {
+	return &feedConsumer{t: e.t, e: e, groups: groups, episode: map[int64]int{}, seen: map[int64]int{}, offers: map[int64]int{}}
+}
+
+// requeued records that seq became waiting again.
+func (f *feedConsumer) requeued(seq int64) { f.episode[seq]++ }
+
+// pull reads one page of up to limit and returns who it offered.
+func (f *feedConsumer) pull(limit int) []int64 {
+	f.t.Helper()
+	page, err := f.e.db.FeedWaiting(context.Background(), f.groups, f.cursor, limit)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if len(page) > limit {
+		f.t.Fatalf("a page of %d, limit %d", len(page), limit)
+	}
+	for _, en := range page {
+		seq := en.Sequence
+		if en.Status != turnero.StatusWaiting {
+			f.t.Fatalf("feed offered %d, %s", seq, en.Status)
+		}
+		if (en.Requeued > 0) != (f.episode[seq] > 0) {
+			f.t.Fatalf("feed offered %d with feed position %d after %d re-queues", seq, en.Requeued, f.episode[seq])
+		}
+		if last, ok := f.seen[seq]; ok && last == f.episode[seq] {
+			f.t.Fatalf("feed offered %d twice for one wait (re-queued %d times; cursor %+v)", seq, f.episode[seq], f.cursor)
+		}
+		f.seen[seq] = f.episode[seq]
+		f.offers[seq]++
+		f.cursor = f.cursor.Next(en)
+	}
+	out := make([]int64, len(page))
+	for i, en := range page {
+		out[i] = en.Sequence
+	}
+	return out
+}
+
+// drain pulls until a page is empty, then checks that everyone waiting and
+// unbooked in the groups was offered since they last became waiting.
+func (f *feedConsumer) drain(limit int) {
+	f.t.Helper()
+	for pages := 0; len(f.pull(limit)) > 0; pages++ {
+		if pages > len(f.e.regs)+1 {
+			f.t.Fatalf("paging does not end (cursor %+v)", f.cursor)
+		}
+	}
+	appts := f.e.appointments()
+	in := map[string]bool{}
+	for _, g := range f.groups {
+		in[g] = true
+	}
+	for seq := range f.e.regs {
+		r, err := f.e.db.RegistrationBySequence(context.Background(), seq)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if r.Status != turnero.StatusWaiting || !in[r.Group] || len(appts[seq]) > 0 {
+			continue
+		}
+		if last, ok := f.seen[seq]; !ok || last != f.episode[seq] {
+			f.t.Fatalf("registration %d waits (re-queued %d times) but the feed did not offer it since (last offered: %d, %v; cursor %+v)",
+				seq, f.episode[seq], last, ok, f.cursor)
+		}
+	}
+}
+
+// TestFeedOffersRequeuedAgain: a consumer paging with its cursor gets a
+// registration again after its booking is released (another date, back of
+// the line; a missed first dose, keeping the place), once per release, and
+// fresh registrations in order of submission; one re-queued before the
+// consumer reached it is offered once; nobody is offered twice otherwise.
+func TestFeedOffersRequeuedAgain(t *testing.T) {
+	c := testCampaign(t)
+	c.PlaceInLine = turnero.PlaceInLinePolicy{AfterCancel: turnero.BackOfLine, AfterNoShow: turnero.KeepPlace}
+	e := newEnv(t, c)
+	ctx := context.Background()
+	groups := []string{"age-80-plus", "age-70-79"}
+	f := newFeedConsumer(e, groups...)
+	first := e.register(people(20, "age-80-plus", "UY-MO", 85)...)
+	e.register(people(4, "age-70-79", "UY-MO", 72)...)
+	e.open(groups...)
+	f.drain(3)
+	if len(f.offers) != 24 {
+		t.Fatalf("%d offered, want 24", len(f.offers))
+	}
+	e.run(e.allocator(e.db, 5))
+	if got := f.pull(10); len(got) != 0 {
+		t.Fatalf("%v offered after everyone was booked", got)
+	}
+	appts := e.appointments()
+	reschedule := func(seq int64) {
+		t.Helper()
+		if _, err := e.db.ChangeBooking(ctx, seq, e.clock.Now(), c.DecideReschedule); err != nil {
+			t.Fatal(err)
+		}
+		e.released++
+		f.requeued(seq)
+	}
+	// Two ask for another date (back of the line); others register.
+	a, b := first[0].Sequence, first[5].Sequence
+	reschedule(a)
+	reschedule(b)
+	fresh := e.register(people(3, "age-80-plus", "UY-MO", 90)...)
+	var got []int64
+	for page := f.pull(2); len(page) > 0; page = f.pull(2) {
+		got = append(got, page...)
+	}
+	if want := []int64{a, b, fresh[0].Sequence, fresh[1].Sequence, fresh[2].Sequence}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("offered %v, want the two re-queued, then the new in order: %v", got, want)
+	}
+	// A missed first dose keeps the place (the campaign's rule): offered again.
+	m := first[1].Sequence
+	e.setClock(appts[m][0].Start.Add(time.Minute))
+	if _, err := e.db.ChangeBooking(ctx, m, e.clock.Now(), func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+		return c.DecideNoShow(rec, appts[m][0].Center, 1, e.clock.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.released++
+	f.requeued(m)
+	f.drain(2)
+	// Registered, booked and re-queued before the consumer reaches them:
+	// offered once; the same person re-queued a second time, after being
+	// booked again: offered again.
+	late := e.register(people(2, "age-70-79", "UY-MO", 75)...)
+	e.run(e.allocator(e.db, 5))
+	if appts := e.appointments(); len(appts[a]) == 0 || len(appts[late[0].Sequence]) == 0 || len(appts[late[1].Sequence]) == 0 {
+		t.Fatal("the test needs a and the late ones booked again")
+	}
+	reschedule(late[0].Sequence)
+	reschedule(a)
+	// A cancellation is not offered.
+	if _, err := e.db.ChangeBooking(ctx, b, e.clock.Now(), c.DecideCancel); err != nil {
+		t.Fatal(err)
+	}
+	f.drain(2)
+	want := map[int64]int{a: 3, b: 2, m: 2, late[0].Sequence: 1, late[1].Sequence: 0, first[2].Sequence: 1, fresh[0].Sequence: 1}
+	for seq, n := range want {
+		if f.offers[seq] != n {
+			t.Fatalf("registration %d offered %d times, want %d", seq, f.offers[seq], n)
+		}
+	}
+	e.refresh()
+	e.checkLine()
+}
+
+// TestPropertyFeedOffersEachWaitOnce: whatever happens (registrations,
+// runs, another date, cancellations, doses and no-shows, time passing) and
+// however the consumer pages, it is offered every registration once for
+// each time it became waiting and was still waiting when reached, never
+// twice for one, and nobody booked or cancelled.
+func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		c := randomCampaign(rt)
+		e := rapidEnv(t, rt, c)
+		var groups []string
+		for _, ga := range groupAges {
+			groups = append(groups, ga.group)
+		}
+		e.open(groups...)
+		f := newFeedConsumer(e, groups...)
+		a := e.allocator(e.db, rapid.IntRange(1, 10).Draw(rt, "batch"))
+		ctx := context.Background()
+		change := func(seq int64, decide func(turnero.BookingRecord) (turnero.BookingChange, error)) {
+			var ch turnero.BookingChange
+			ok := false
+			e.release(rt, seq, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
+				var err error
+				ch, err = decide(r)
+				ok = err == nil
+				return ch, err
+			})
+			if ok && ch.Release != "" && ch.Place != "" {
+				f.requeued(seq)
+			}
+		}
+		steps := rapid.IntRange(5, 30).Draw(rt, "steps")
+		for range steps {
+			switch rapid.IntRange(0, 7).Draw(rt, "action") {
+			case 0: // people register
+				ps := make([]turnero.Candidate, rapid.IntRange(1, 6).Draw(rt, "people"))
+				for j := range ps {
+					ga := rapid.SampledFrom(groupAges).Draw(rt, "group")
+					ps[j] = turnero.Candidate{Group: ga.group, Age: ga.age, Department: rapid.SampledFrom(depts).Draw(rt, "dept")}
+				}
+				e.register(ps...)
+			case 1: // the allocator runs
+				e.run(a)
+			case 2: // time passes
+				e.clock.Add(time.Duration(rapid.IntRange(1, 72).Draw(rt, "hours")) * time.Hour)
+			case 3: // a citizen asks for another date, or cancels
+				booked := e.booked()
+				if len(booked) == 0 {
+					continue
+				}
+				seq := rapid.SampledFrom(booked).Draw(rt, "who")
+				if rapid.IntRange(0, 3).Draw(rt, "cancel") == 0 {
+					change(seq, c.DecideCancel)
+				} else {
+					change(seq, c.DecideReschedule)
+				}
+			case 4: // staff: dose 1 given or missed, for someone due
+				now := e.clock.Now()
+				var due []int64
+				for _, seq := range e.booked() {
+					if as := e.appointments()[seq]; !as[0].Start.After(now) && as[0].State == turnero.AppointmentBooked {
+						due = append(due, seq)
+					}
+				}
+				if len(due) == 0 {
+					continue
+				}
+				seq := rapid.SampledFrom(due).Draw(rt, "due")
+				d1 := e.appointments()[seq][0]
+				if rapid.Bool().Draw(rt, "no_show") {
+					change(seq, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
+						return c.DecideNoShow(r, d1.Center, 1, now)
+					})
+				} else if _, err := e.db.ChangeBooking(ctx, seq, now, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
+					return c.DecideDose(r, d1.Center, 1, d1.Vaccine, "L1", now)
+				}); err != nil {
+					rt.Fatal(err)
+				}
+			case 5, 6: // the consumer reads a page
+				f.pull(rapid.IntRange(1, 5).Draw(rt, "limit"))
+			case 7: // the consumer reads to the end
+				f.drain(rapid.IntRange(1, 5).Draw(rt, "limit"))
+			}
+		}
+		f.drain(rapid.IntRange(1, 5).Draw(rt, "limit"))
+	})
+}
+
+// TestFeedRequeuesFromTwoWriters: people given another date through two
+// stores at once (two processes on SQLite, two nodes on PostgreSQL) while a
+// consumer pages: each is offered again exactly once, so feed positions
+// become visible in the order they are given.
+func TestFeedRequeuesFromTwoWriters(t *testing.T) {
+	e := newEnv(t, testCampaign(t))
+	ctx := context.Background()
+	groups := []string{"age-80-plus"}
+	rs := e.register(people(40, "age-80-plus", "UY-MO", 85)...)
+	e.open(groups...)
+	offers := map[int64]int{}
+	var cursor turnero.FeedCursor
+	pull := func() int {
+		page, err := e.db.FeedWaiting(ctx, groups, cursor, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range page {
+			offers[en.Sequence]++
+			cursor = cursor.Next(en)
+			if offers[en.Sequence] > 1 && en.Requeued == 0 {
+				t.Fatalf("%d offered again without a feed position", en.Sequence)
+			}
+		}
+		return len(page)
+	}
+	for pull() > 0 {
+	}
+	e.run(e.allocator(e.db, 10))
+	appts := e.appointments()
+	var booked []int64
+	for _, r := range rs {
+		if len(appts[r.Sequence]) > 0 {
+			booked = append(booked, r.Sequence)
+		}
+	}
+	if len(booked) < 20 {
+		t.Fatalf("%d booked, the test needs 20", len(booked))
+	}
+	booked = booked[:20]
+	other := openDB(t, e.path)
+	done := make(chan error, 2)
+	for i, db := range []store{e.db, other} {
+		go func() {
+			for j := i; j < len(booked); j += 2 {
+				if _, err := db.ChangeBooking(ctx, booked[j], e.clock.Now(), e.c.DecideReschedule); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for running := 2; running > 0; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running--
+		default:
+			pull()
+		}
+	}
+	for pull() > 0 {
+	}
+	again := map[int64]bool{}
+	for _, seq := range booked {
+		again[seq] = true
+	}
+	for _, r := range rs {
+		want := 1 + boolInt(again[r.Sequence])
+		if offers[r.Sequence] != want {
+			t.Fatalf("registration %d offered %d times, want %d", r.Sequence, offers[r.Sequence], want)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,7 +1,8 @@
 // Package feed lets a ministry that keeps its own scheduling system consume
 // the waiting list at its own pace: it pulls waiting registrations of open
-// groups in order of submission, with the personal data it needs to book and
-// notify, and posts back the appointments it made, which are checked like
+// groups in order of submission, and again those who became waiting after a
+// booking (another date, a missed first dose), with the personal data it
+// needs to book and notify, and posts back the appointments it made, which are checked like
 // the allocator's (known registration and center, a vaccine allowed for the
 // person and given there, slots of the center's agenda with room, the
 // vaccine's interval). Pulling only reads, on the readers: a slow or absent
@@ -56,6 +57,10 @@ type Person struct {
 	Age          int                  `json:"age"`
 	Personal     turnero.PersonalData `json:"-"`
 	ReceivedAt   time.Time            `json:"-"`
+	// Requeued: the person became waiting again after a booking was
+	// released (another date, a missed first dose); a consumer that had
+	// read them before gets them again.
+	Requeued bool `json:"-"`
 }
 
 // Page is one pull.
@@ -66,33 +71,55 @@ type Page struct {
 	Next string
 }
 
-// cursorPrefix versions the cursor's format; the cursor is opaque to
-// consumers.
-const cursorPrefix = "s1:"
+// The cursor is opaque to consumers; its prefix versions its format. "s1:N"
+// (only a sequence) is still read, as the cursor of a consumer that has seen
+// no re-queued registration.
+const (
+	cursorV1 = "s1:"
+	cursorV2 = "s2:"
+)
 
-// EncodeCursor makes the opaque cursor that follows sequence.
-func EncodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
+// EncodeCursor makes the opaque cursor that follows c.
+func EncodeCursor(c turnero.FeedCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorV2 + strconv.FormatInt(c.Sequence, 10) + "." +
+		strconv.FormatInt(c.Requeued, 10)))
 }
 
 // DecodeCursor reads a cursor; empty is the start of the list.
-func DecodeCursor(s string) (int64, bool) {
+func DecodeCursor(s string) (turnero.FeedCursor, bool) {
 	if s == "" {
-		return 0, true
+		return turnero.FeedCursor{}, true
 	}
 	if len(s) > 64 {
-		return 0, false
+		return turnero.FeedCursor{}, false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return 0, false
+		return turnero.FeedCursor{}, false
 	}
-	rest, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if rest, ok := strings.CutPrefix(string(b), cursorV1); ok {
+		n, ok := parseCount(rest)
+		return turnero.FeedCursor{Sequence: n}, ok
+	}
+	rest, ok := strings.CutPrefix(string(b), cursorV2)
 	if !ok {
-		return 0, false
+		return turnero.FeedCursor{}, false
 	}
-	n, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil || n < 0 || strconv.FormatInt(n, 10) != rest {
+	seq, req, ok := strings.Cut(rest, ".")
+	if !ok {
+		return turnero.FeedCursor{}, false
+	}
+	var c turnero.FeedCursor
+	var ok1, ok2 bool
+	c.Sequence, ok1 = parseCount(seq)
+	c.Requeued, ok2 = parseCount(req)
+	return c, ok1 && ok2
+}
+
+// parseCount reads a non-negative number written canonically.
+func parseCount(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != s {
 		return 0, false
 	}
 	return n, true
@@ -136,20 +163,22 @@ func (s *Service) Waiting(ctx context.Context, cursor string, limit int) (Page, 
 	if err != nil {
 		return Page{}, err
 	}
-	regs, err := s.store.FeedWaiting(ctx, groups, after, limit)
+	entries, err := s.store.FeedWaiting(ctx, groups, after, limit)
 	if err != nil {
 		return Page{}, err
 	}
-	page := Page{People: make([]Person, len(regs)), Next: EncodeCursor(after)}
-	for i, r := range regs {
+	page := Page{People: make([]Person, len(entries))}
+	for i, e := range entries {
+		r := &e.Registration
 		p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
 		if err != nil {
 			return Page{}, fmt.Errorf("feed: registration %d: %w", r.Sequence, err)
 		}
 		page.People[i] = Person{Sequence: r.Sequence, TrackingCode: s.keys.TrackingCode(r.Sequence), Group: r.Group,
-			Department: r.Department, Age: r.Age, Personal: p, ReceivedAt: r.ReceivedAt}
-		page.Next = EncodeCursor(r.Sequence)
+			Department: r.Department, Age: r.Age, Personal: p, ReceivedAt: r.ReceivedAt, Requeued: e.Requeued > 0}
+		after = after.Next(e)
 	}
+	page.Next = EncodeCursor(after)
 	return page, nil
 }
 

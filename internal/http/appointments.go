@@ -257,6 +257,8 @@ type feedPerson struct {
 	Email          string `json:"email,omitempty"`
 	Locality       string `json:"locality,omitempty"`
 	ReceivedAt     string `json:"received_at"`
+	// Requeued: waiting again after a booking was released.
+	Requeued bool `json:"requeued,omitempty"`
 }
 
 func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
@@ -291,6 +293,7 @@ func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
 			DocumentNumber: p.Personal.Document, GivenNames: p.Personal.GivenNames, FamilyNames: p.Personal.FamilyNames,
 			BirthDate: p.Personal.BirthDate, Phone: p.Personal.Phone, Email: p.Personal.Email,
 			Locality: p.Personal.Locality, ReceivedAt: p.ReceivedAt.In(c.Location).Format(time.RFC3339),
+			Requeued: p.Requeued,
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -2,7 +2,9 @@ package http_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -385,6 +387,7 @@ func TestFeed(t *testing.T) {
 			BirthDate      string `json:"birth_date"`
 			Phone          string `json:"phone"`
 			Department     string `json:"department"`
+			Requeued       bool   `json:"requeued"`
 		} `json:"registrations"`
 		Next string `json:"next"`
 	}
@@ -410,9 +413,11 @@ func TestFeed(t *testing.T) {
 		p.Registrations[0].Phone != "+59899123456" || p.Registrations[0].DocumentNumber == "" || p.Registrations[0].Department != "UY-MO" {
 		t.Fatalf("first page: %+v", p)
 	}
-	if p2 := pull("?limit=2&after=" + p.Next); len(p2.Registrations) != 1 || p2.Registrations[0].Sequence <= p.Registrations[1].Sequence {
+	p2 := pull("?limit=2&after=" + p.Next)
+	if len(p2.Registrations) != 1 || p2.Registrations[0].Sequence <= p.Registrations[1].Sequence || p2.Registrations[0].Requeued {
 		t.Fatalf("second page: %+v", p2)
 	}
+	consumer := p2.Next // the consumer has read everyone
 
 	c := ts.in.Campaign()
 	az, _ := c.Vaccine("astrazeneca")
@@ -470,6 +475,27 @@ func TestFeed(t *testing.T) {
 	}
 	if st := appointmentsOf(t, ts, codes[0]); st.Appointments[0].CenterID != "MO-02" || st.Appointments[0].Start != s1.In(c.Location).Format(time.RFC3339) {
 		t.Fatalf("feed booking changed: %+v", st)
+	}
+
+	// Someone the consumer read is given another date: waiting again, the
+	// consumer's cursor offers them once more, and only once.
+	if p := pull("?after=" + consumer); len(p.Registrations) != 0 || p.Next != consumer {
+		t.Fatalf("feed with nothing new: %+v", p)
+	}
+	if st := decodeStatus(t, ts.call(t, "POST", "/v1/registrations/"+codes[1]+"/reschedule", "", "", map[string]string{"birth_date": "1958-03-14"})); st.Status != "waiting" {
+		t.Fatalf("after another date: %+v", st)
+	}
+	again := pull("?after=" + consumer)
+	if len(again.Registrations) != 1 || again.Registrations[0].TrackingCode != codes[1] || !again.Registrations[0].Requeued {
+		t.Fatalf("after another date, the consumer got %+v", again)
+	}
+	if p := pull("?after=" + again.Next); len(p.Registrations) != 0 {
+		t.Fatalf("offered twice: %+v", p)
+	}
+	// A cursor of the earlier format (sequence only) still reads.
+	legacy := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "s1:%d", p2.Registrations[0].Sequence))
+	if p := pull("?after=" + legacy); len(p.Registrations) != 1 || p.Registrations[0].TrackingCode != codes[1] {
+		t.Fatalf("with a cursor of the earlier format: %+v", p)
 	}
 
 	for _, tc := range []struct {

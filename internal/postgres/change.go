@@ -19,7 +19,7 @@ var _ turnero.AppointmentStore = (*DB)(nil)
 // allocation_state row, then slots. An allocator's commit takes only the
 // last two, in that order (and, booking second doses again, the rows of
 // those bookings between them, which a change holding the allocation_state
-// row never waits for).
+// row never waits for). A re-queue takes feed_state's row last.
 
 // readBookingRecord reads a registration, its booking and whether it is
 // pending. With lock, the registration's row is locked until the
@@ -231,16 +231,33 @@ func releaseSecondDose(ctx context.Context, tx pgx.Tx, rec turnero.BookingRecord
 	return nil
 }
 
-// requeue puts a released person back in line. Keep place: at their ordinal;
-// if the allocator has passed it, in the pending list it tries first on every
-// run. Back of the line: a new last ordinal of their group, as if they had
-// registered now, under the lock every node's intake takes to number
-// registrations, so that the new ordinal is never handed out twice.
+// requeue puts a released person back in line, and gives them a new feed
+// position so that the pull feed offers them again. The position comes from
+// feed_state's row, updated last: its lock, held to the commit, makes
+// positions visible in the order they were given, on every node, so a
+// consumer that read one never misses a smaller one committed later.
 func (db *DB) requeue(ctx context.Context, tx pgx.Tx, rec turnero.BookingRecord, place string, at time.Time) error {
+	if place == "" {
+		return nil
+	}
+	if err := db.placeInLine(ctx, tx, rec, place, at); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `WITH p AS (UPDATE feed_state SET position = position + 1 WHERE id = 1 RETURNING position)
+		UPDATE registrations SET feed_position = (SELECT position FROM p) WHERE sequence = $1`, rec.Registration.Sequence); err != nil {
+		return fmt.Errorf("feed position: %w", err)
+	}
+	return nil
+}
+
+// placeInLine: keep place: at their ordinal; if the allocator has passed it,
+// in the pending list it tries first on every run. Back of the line: a new
+// last ordinal of their group, as if they had registered now, under the lock
+// every node's intake takes to number registrations, so that the new ordinal
+// is never handed out twice.
+func (db *DB) placeInLine(ctx context.Context, tx pgx.Tx, rec turnero.BookingRecord, place string, at time.Time) error {
 	r := rec.Registration
 	switch place {
-	case "":
-		return nil
 	case turnero.KeepPlace:
 		var cursor int64
 		err := tx.QueryRow(ctx, `SELECT cursor FROM allocation_groups WHERE grp = $1`, r.Group).Scan(&cursor)

@@ -13,19 +13,48 @@ import (
 
 var _ turnero.FeedStore = (*DB)(nil)
 
-// FeedWaiting walks registrations by sequence from after, keeping those of
-// the groups that are waiting and have no booking. Like WaitingAfter, a page
-// of registrations and then a probe of the bookings' unique sequence index
-// for that page, rather than an anti-join whose plan follows the statistics
-// of bookings.
-func (db *DB) FeedWaiting(ctx context.Context, groups []string, after int64, limit int) ([]turnero.Registration, error) {
+// FeedWaiting reads, in one snapshot, first the re-queued registrations
+// already passed by sequence (the partial index of feed positions), then
+// those after the cursor's sequence (the primary key); of the groups,
+// waiting and without a booking. Like WaitingAfter, each is a page of
+// registrations and then a probe of the bookings' unique sequence index for
+// that page, rather than an anti-join whose plan follows the statistics of
+// bookings.
+func (db *DB) FeedWaiting(ctx context.Context, groups []string, after turnero.FeedCursor, limit int) ([]turnero.FeedEntry, error) {
 	if len(groups) == 0 || limit < 1 {
 		return nil, nil
 	}
-	var out []turnero.Registration
+	var out []turnero.FeedEntry
+	err := db.readTx(ctx, "feed", func(tx pgx.Tx) error {
+		var err error
+		out, err = feedStream(ctx, tx, `SELECT `+registrationColumns+`, feed_position FROM registrations
+			WHERE feed_position > $1 AND sequence <= $4 AND status = 'waiting' AND grp = ANY($2)
+			ORDER BY feed_position LIMIT $3`,
+			groups, after.Requeued, []any{after.Sequence}, limit, func(e *turnero.FeedEntry) int64 { return e.Requeued })
+		if err != nil || len(out) == limit {
+			return err
+		}
+		fresh, err := feedStream(ctx, tx, `SELECT `+registrationColumns+`, feed_position FROM registrations
+			WHERE sequence > $1 AND status = 'waiting' AND grp = ANY($2) ORDER BY sequence LIMIT $3`,
+			groups, after.Sequence, nil, limit-len(out), func(e *turnero.FeedEntry) int64 { return e.Sequence })
+		out = append(out, fresh...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("feed after %+v: %w", after, err)
+	}
+	return out, nil
+}
+
+// feedStream reads up to limit unbooked registrations of one of the feed's
+// two orders (query, paged by key from after; extra are its arguments from
+// $4 on).
+func feedStream(ctx context.Context, tx pgx.Tx, query string, groups []string, after int64, extra []any, limit int,
+	key func(*turnero.FeedEntry) int64) ([]turnero.FeedEntry, error) {
+	var out []turnero.FeedEntry
 	for {
 		want := limit - len(out)
-		page, err := db.feedPage(ctx, groups, after, want)
+		page, err := feedPage(ctx, tx, query, append([]any{after, groups, want}, extra...))
 		if err != nil || len(page) == 0 {
 			return out, err
 		}
@@ -33,46 +62,50 @@ func (db *DB) FeedWaiting(ctx context.Context, groups []string, after int64, lim
 		for i := range page {
 			seqs[i] = page[i].Sequence
 		}
-		rows, err := db.read.Query(ctx, `SELECT sequence FROM bookings WHERE sequence = ANY($1)`, seqs)
+		rows, err := tx.Query(ctx, `SELECT sequence FROM bookings WHERE sequence = ANY($1)`, seqs)
 		if err != nil {
-			return nil, fmt.Errorf("feed after %d: %w", after, err)
+			return nil, err
 		}
 		booked := map[int64]bool{}
 		var s int64
 		if _, err := pgx.ForEachRow(rows, []any{&s}, func() error { booked[s] = true; return nil }); err != nil {
-			return nil, fmt.Errorf("feed after %d: %w", after, err)
+			return nil, err
 		}
-		for _, r := range page {
-			if !booked[r.Sequence] {
-				out = append(out, r)
+		for _, e := range page {
+			if !booked[e.Sequence] {
+				out = append(out, e)
 			}
 		}
 		if len(page) < want || len(out) >= limit {
 			return out, nil
 		}
-		after = page[len(page)-1].Sequence
+		after = key(&page[len(page)-1])
 	}
 }
 
-func (db *DB) feedPage(ctx context.Context, groups []string, after int64, limit int) ([]turnero.Registration, error) {
-	rows, err := db.read.Query(ctx, `SELECT `+registrationColumns+` FROM registrations
-		WHERE sequence > $1 AND status = 'waiting' AND grp = ANY($2) ORDER BY sequence LIMIT $3`, after, groups, limit)
+func feedPage(ctx context.Context, tx pgx.Tx, query string, args []any) ([]turnero.FeedEntry, error) {
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("feed after %d: %w", after, err)
+		return nil, err
 	}
 	defer rows.Close()
-	var out []turnero.Registration
+	var out []turnero.FeedEntry
 	for rows.Next() {
-		r, err := scanRegistration(rows)
-		if err != nil {
-			return nil, fmt.Errorf("feed after %d: %w", after, err)
+		var e turnero.FeedEntry
+		var pos *int64
+		r := &e.Registration
+		var age int32
+		if err := rows.Scan(&r.Sequence, &r.DocumentHash, &r.IdentityHash, &r.Group, &r.GroupOrdinal,
+			&r.Department, &age, &r.Channel, &r.Status, &r.KeyID, &r.Sealed, &r.ReceivedAt, &pos); err != nil {
+			return nil, err
 		}
-		out = append(out, r)
+		r.Age, r.ReceivedAt = int(age), r.ReceivedAt.UTC()
+		if pos != nil {
+			e.Requeued = *pos
+		}
+		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("feed after %d: %w", after, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // BookExternal books one registration as the allocator would, through the

@@ -211,12 +211,21 @@ func releaseSecondDose(ctx context.Context, tx *sql.Tx, rec turnero.BookingRecor
 // requeue puts a released person back in line. Keep place: at their ordinal;
 // if the allocator has passed it, in the pending list it tries first on every
 // run. Back of the line: a new last ordinal of their group, as if they had
-// registered now; their sequence (and tracking code) never change.
+// registered now; their sequence (and tracking code) never change. Either
+// way the pull feed offers them again, at a new feed position.
 func requeue(ctx context.Context, tx *sql.Tx, rec turnero.BookingRecord, place string, at time.Time) error {
 	r := rec.Registration
-	switch place {
-	case "":
+	if place == "" {
 		return nil
+	}
+	var pos int64
+	if err := tx.QueryRowContext(ctx, `UPDATE feed_state SET position = position + 1 WHERE id = 1 RETURNING position`).Scan(&pos); err != nil {
+		return fmt.Errorf("feed position: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET feed_position = ? WHERE sequence = ?`, pos, r.Sequence); err != nil {
+		return fmt.Errorf("feed position: %w", err)
+	}
+	switch place {
 	case turnero.KeepPlace:
 		var cursor int64
 		err := tx.QueryRowContext(ctx, `SELECT cursor FROM allocation_groups WHERE grp = ?`, r.Group).Scan(&cursor)

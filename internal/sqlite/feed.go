@@ -13,37 +13,65 @@ import (
 
 var _ turnero.FeedStore = (*DB)(nil)
 
-// FeedWaiting walks registrations by sequence (the primary key) from after,
-// keeping those of the groups that are waiting and have no booking (a
+// FeedWaiting reads, in one read transaction, first the re-queued
+// registrations already passed by sequence (the partial index of feed
+// positions, in order), then those after the cursor's sequence (the primary
+// key, in order); of the groups, waiting and without a booking (a
 // primary-key probe of bookings each). Readers only.
-func (db *DB) FeedWaiting(ctx context.Context, groups []string, after int64, limit int) ([]turnero.Registration, error) {
+func (db *DB) FeedWaiting(ctx context.Context, groups []string, after turnero.FeedCursor, limit int) ([]turnero.FeedEntry, error) {
 	if len(groups) == 0 || limit < 1 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(groups)+2)
-	args = append(args, after)
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("feed after %+v: %w", after, err)
+	}
+	defer tx.Rollback()
+	in := strings.Repeat("?,", len(groups)-1) + "?"
+	waiting := ` AND r.status = 'waiting' AND r.grp IN (` + in + `)
+		AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.grp = r.grp AND b.group_ordinal = r.group_ordinal)`
+	out, err := feedRows(ctx, tx, `SELECT `+registrationColumnsR+`, r.feed_position FROM registrations r
+		WHERE r.feed_position > ? AND r.sequence <= ?`+waiting+` ORDER BY r.feed_position LIMIT ?`,
+		[]any{after.Requeued, after.Sequence}, groups, limit)
+	if err != nil {
+		return nil, fmt.Errorf("feed after %+v: %w", after, err)
+	}
+	if len(out) == limit {
+		return out, nil
+	}
+	fresh, err := feedRows(ctx, tx, `SELECT `+registrationColumnsR+`, r.feed_position FROM registrations r
+		WHERE r.sequence > ?`+waiting+` ORDER BY r.sequence LIMIT ?`, []any{after.Sequence}, groups, limit-len(out))
+	if err != nil {
+		return nil, fmt.Errorf("feed after %+v: %w", after, err)
+	}
+	return append(out, fresh...), nil
+}
+
+func feedRows(ctx context.Context, tx *sql.Tx, query string, after []any, groups []string, limit int) ([]turnero.FeedEntry, error) {
+	args := make([]any, 0, len(after)+len(groups)+1)
+	args = append(args, after...)
 	for _, g := range groups {
 		args = append(args, g)
 	}
 	args = append(args, limit)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+registrationColumns+` FROM registrations r
-		WHERE r.sequence > ? AND r.status = 'waiting' AND r.grp IN (`+strings.Repeat("?,", len(groups)-1)+`?)
-		AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.grp = r.grp AND b.group_ordinal = r.group_ordinal)
-		ORDER BY r.sequence LIMIT ?`, args...)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("feed after %d: %w", after, err)
+		return nil, err
 	}
 	defer rows.Close()
-	var out []turnero.Registration
+	var out []turnero.FeedEntry
 	for rows.Next() {
-		var r turnero.Registration
+		var e turnero.FeedEntry
+		r := &e.Registration
 		var received int64
+		var pos sql.NullInt64
 		if err := rows.Scan(&r.Sequence, &r.DocumentHash, &r.IdentityHash, &r.Group, &r.GroupOrdinal,
-			&r.Department, &r.Age, &r.Channel, &r.Status, &r.KeyID, &r.Sealed, &received); err != nil {
-			return nil, fmt.Errorf("feed after %d: %w", after, err)
+			&r.Department, &r.Age, &r.Channel, &r.Status, &r.KeyID, &r.Sealed, &received, &pos); err != nil {
+			return nil, err
 		}
 		r.ReceivedAt = time.UnixMilli(received).UTC()
-		out = append(out, r)
+		e.Requeued = pos.Int64
+		out = append(out, e)
 	}
 	return out, rows.Err()
 }
