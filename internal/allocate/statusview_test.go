@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/turnero/turnero/internal/turnero"
 )
@@ -12,7 +13,8 @@ import (
 // TestStatusViewAgreesWithReads: the one-statement status view of every
 // registration says what the separate reads say (appointments, center,
 // group state, last change, position), for people scheduled, pending,
-// waiting in a closed group, given another date and cancelled.
+// waiting in a closed group, given another date, cancelled, and waiting for
+// dose 2 to be booked again.
 func TestStatusViewAgreesWithReads(t *testing.T) {
 	e := newEnv(t, testCampaign(t))
 	ctx := context.Background()
@@ -29,6 +31,16 @@ func TestStatusViewAgreesWithReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := e.db.ChangeBooking(ctx, booked[1], e.clock.Now(), e.c.DecideCancel); err != nil {
+		t.Fatal(err)
+	}
+	// Dose 1 given, then another date for dose 2 alone.
+	d1 := e.appointments()[booked[2]][0]
+	if _, err := e.db.ChangeBooking(ctx, booked[2], d1.Start, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+		return e.c.DecideDose(rec, d1.Center, 1, d1.Vaccine, "L1", d1.Start)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.ChangeBooking(ctx, booked[2], d1.Start.Add(time.Hour), e.c.DecideReschedule); err != nil {
 		t.Fatal(err)
 	}
 	states, err := e.db.GroupStates(ctx)
@@ -80,7 +92,7 @@ func TestStatusViewAgreesWithReads(t *testing.T) {
 		}
 		var last *turnero.AppointmentEvent
 		for i := range events {
-			if events[i].Dose == 0 {
+			if events[i].Dose == 0 || events[i].Place != "" { // the booking, or dose 2 alone released
 				last = &turnero.AppointmentEvent{Registration: seq, Kind: events[i].Kind, Place: events[i].Place, At: events[i].At}
 			}
 		}
@@ -88,7 +100,7 @@ func TestStatusViewAgreesWithReads(t *testing.T) {
 			t.Fatalf("registration %d: view last change %+v, read %+v", seq, v.LastChange, last)
 		}
 		if last != nil {
-			kinds[last.Kind]++
+			kinds[last.Kind+" "+last.Place]++
 		}
 		if len(as) == 0 && r.Status == turnero.StatusWaiting {
 			pos, err := e.db.WaitingPosition(ctx, r.Group, r.GroupOrdinal)
@@ -101,8 +113,9 @@ func TestStatusViewAgreesWithReads(t *testing.T) {
 			kinds["waiting"]++
 		}
 	}
-	if kinds["scheduled"] == 0 || kinds["waiting"] < 5 || kinds[turnero.EventReschedule] != 1 || kinds[turnero.EventCancel] != 1 {
-		t.Fatalf("cases covered %v, want scheduled, waiting, one reschedule and one cancel", kinds)
+	if kinds["scheduled"] == 0 || kinds["waiting"] < 5 || kinds[turnero.EventReschedule+" "+e.c.PlaceInLine.AfterCancel] != 1 ||
+		kinds[turnero.EventCancel+" "] != 1 || kinds[turnero.EventReschedule+" "+turnero.PlaceSecondDose] != 1 {
+		t.Fatalf("cases covered %v, want scheduled, waiting, one reschedule, one cancel and one second dose moved", kinds)
 	}
 	if _, err := e.db.StatusView(ctx, 10_000); !errors.Is(err, turnero.ErrNotFound) {
 		t.Fatalf("status view of an unknown sequence: %v, want not found", err)
