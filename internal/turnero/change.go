@@ -203,8 +203,7 @@ func (c *Campaign) DecideReschedule(rec BookingRecord) (BookingChange, error) {
 		if len(rec.Appointments) < 2 {
 			return BookingChange{}, ErrNotScheduled // dose 2 already waits for a new date
 		}
-		given := rec.Appointments[1].Start.In(c.Location)
-		y, m, d := given.Date()
+		y, m, d := rec.Appointments[1].Start.In(c.Location).Date() // the day given up
 		after := time.Date(y, m, d+1, 0, 0, 0, 0, c.Location)
 		return c.releaseSecondDose(rec, EventReschedule, after, NotifyReleased), nil
 	}
