@@ -67,8 +67,6 @@ func TestPostgres(t *testing.T) {
 		{"PropertyOrderInOneRun", TestPropertyOrderInOneRun},
 		{"PropertyTwoAllocatorsAndChanges", TestPropertyTwoAllocatorsAndChanges},
 		{"Rollout2021", TestRollout2021},
-		{"StatusViewAgreesWithReads", TestStatusViewAgreesWithReads},
-		{"FeedWaitingSkipsBooked", TestFeedWaitingSkipsBooked},
 		{"FeedOffersRequeuedAgain", TestFeedOffersRequeuedAgain},
 		{"PropertyFeedOffersEachWaitOnce", TestPropertyFeedOffersEachWaitOnce},
 		{"FeedRequeuesFromTwoWriters", TestFeedRequeuesFromTwoWriters},

@@ -27,6 +27,7 @@ func runAllocation(t *testing.T, open Opener) {
 		{"StaleVersionRefused", testStaleVersion},
 		{"PendingAndResolved", testPendingAndResolved},
 		{"ReleaseFreesEveryDose", testReleaseFreesEveryDose},
+		{"SecondDoseBookedAgain", testSecondDoseBookedAgain},
 		{"TwoStoresNeverDoubleBook", testTwoStoresNeverDoubleBook},
 	} {
 		t.Run("Allocation/"+tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -195,7 +196,9 @@ func testStaleVersion(t *testing.T, open Opener) {
 				t.Fatalf("external booking: %v", err)
 			}
 		}},
-		{"a release", func() { f.change(rs[0].Sequence, turnero.BookingChange{Release: turnero.EventCancel, Status: turnero.StatusCancelled}) }},
+		{"a release", func() {
+			f.change(rs[0].Sequence, turnero.BookingChange{Release: turnero.EventCancel, Status: turnero.StatusCancelled})
+		}},
 		{"a center change", func() {
 			if err := f.s.UpsertCenters(f.ctx, centers()[:1]); err != nil {
 				t.Fatal(err)
@@ -333,6 +336,108 @@ func testReleaseFreesEveryDose(t *testing.T, open Opener) {
 	}); !errors.Is(err, turnero.ErrNotFound) {
 		t.Fatalf("change of an unknown registration: %v, want not found", err)
 	}
+}
+
+// giveDose1 records dose 1 of seq as given.
+func (f *fixture) giveDose1(seq int64) {
+	f.t.Helper()
+	f.change(seq, turnero.BookingChange{Doses: []turnero.DoseChange{{Dose: 1, State: turnero.AppointmentGiven, Lot: "L1"}}})
+}
+
+// releaseDose2 gives up dose 2 alone (dose 1 given), to book it again from
+// earliest on.
+func (f *fixture) releaseDose2(seq int64, kind string, earliest time.Time) turnero.BookingRecord {
+	f.t.Helper()
+	return f.change(seq, turnero.BookingChange{SecondDose: &turnero.SecondDoseRelease{Kind: kind, Earliest: earliest},
+		Notify: turnero.NotifyReleased})
+}
+
+// testSecondDoseBookedAgain: once dose 1 is given, dose 2 alone may be
+// released (its slot freed, the person in the queue of second doses) and
+// booked again, with the same vaccine only, at dose 1's center or another,
+// under the same capacity and version checks as any booking.
+func testSecondDoseBookedAgain(t *testing.T, open Opener) {
+	f := newFixture(t, fresh(t, open))
+	rs := f.register("g1", 3)
+	f.open("g1", true)
+	f.book(booking(rs[0], slot(0, 0), false), booking(rs[1], slot(0, 0), false), booking(rs[2], slot(0, 1), false))
+	before := f.state()
+	// Dose 2 cannot be released while dose 1 is not given.
+	if _, err := f.s.ChangeBooking(f.ctx, rs[0].Sequence, f.now(), func(turnero.BookingRecord) (turnero.BookingChange, error) {
+		return turnero.BookingChange{SecondDose: &turnero.SecondDoseRelease{Kind: turnero.EventReschedule, Earliest: slot(29, 0)}}, nil
+	}); err == nil {
+		t.Fatal("dose 2 released before dose 1 was given")
+	}
+	if !equalState(before, f.state()) {
+		t.Fatal("a refused release of dose 2 changed what is stored")
+	}
+	f.giveDose1(rs[0].Sequence)
+	f.giveDose1(rs[1].Sequence)
+	v := f.version()
+	earliest := slot(interval+1, 0)
+	rec := f.releaseDose2(rs[0].Sequence, turnero.EventReschedule, earliest)
+	if len(rec.Appointments) != 1 || rec.Appointments[0].State != turnero.AppointmentGiven || rec.Pending {
+		t.Fatalf("after dose 2 given up: %+v, want dose 1 (given) alone", rec)
+	}
+	if f.version() == v {
+		t.Fatal("releasing dose 2 did not move the allocation version")
+	}
+	if n := f.checkSlots(); n != 3 {
+		t.Fatalf("%d people booked, want 3 (dose 1 stays)", n)
+	}
+	sds, err := f.s.SecondDosesAfter(f.ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sds) != 1 || sds[0].Sequence != rs[0].Sequence || sds[0].Vaccine != "pfizer" || sds[0].Center != "MO-A" ||
+		!sds[0].Earliest.Equal(earliest) || sds[0].Reason != turnero.EventReschedule || sds[0].Group != "g1" ||
+		sds[0].Ordinal != rs[0].GroupOrdinal || sds[0].Department != rs[0].Department {
+		t.Fatalf("queue of second doses %+v", sds)
+	}
+	events, err := f.s.EventsOf(f.ctx, rs[0].Sequence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := events[len(events)-1]; last.Dose != 2 || last.Kind != turnero.EventReschedule || last.Place != turnero.PlaceSecondDose {
+		t.Fatalf("last event %+v, want dose 2 given up for a second dose", last)
+	}
+	rebook := func(r turnero.Registration, vaccine, center string, start time.Time, capacity int) turnero.AllocationBatch {
+		return turnero.AllocationBatch{Version: f.version(), At: f.now(),
+			SecondDoses: []turnero.SecondDoseBooking{{Sequence: r.Sequence, Group: r.Group, Ordinal: r.GroupOrdinal,
+				Vaccine: vaccine, Center: center, Start: start}},
+			Slots: []turnero.SlotBooking{{Center: center, Start: start, Capacity: capacity, Booked: 1}}}
+	}
+	again := slot(interval+2, 3)
+	for _, tc := range []struct {
+		what string
+		b    turnero.AllocationBatch
+	}{
+		{"another vaccine", rebook(rs[0], "sinovac", "MO-A", again, 2)},
+		{"a full slot", rebook(rs[0], "pfizer", "MO-A", slot(0, 0).AddDate(0, 0, interval), 1)},
+		{"someone whose dose 2 is booked", rebook(rs[1], "pfizer", "MO-A", again, 2)},
+	} {
+		before := f.state()
+		f.refused("a second dose booked again with "+tc.what, f.s.CommitAllocation(f.ctx, tc.b), before)
+	}
+	// Booked again at another center: dose 2 names it.
+	f.commit(rebook(rs[0], "pfizer", "CA-A", again, 2))
+	as, err := f.s.AppointmentsOf(f.ctx, rs[0].Sequence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 2 || as[0].Center != "MO-A" || as[0].State != turnero.AppointmentGiven || as[1].Center != "CA-A" ||
+		!as[1].Start.Equal(again) || as[1].Vaccine != "pfizer" || as[1].State != turnero.AppointmentBooked {
+		t.Fatalf("after dose 2 booked again: %+v", as)
+	}
+	if sds, err := f.s.SecondDosesAfter(f.ctx, 0, 10); err != nil || len(sds) != 0 {
+		t.Fatalf("queue of second doses after booking it: %+v (%v)", sds, err)
+	}
+	if n, err := f.s.OutboxCount(f.ctx, turnero.NotifySecondDose); err != nil || n != 1 {
+		t.Fatalf("%d notifications of a second dose (%v), want 1", n, err)
+	}
+	before = f.state()
+	f.refused("a second dose booked twice", f.s.CommitAllocation(f.ctx, rebook(rs[0], "pfizer", "MO-A", slot(interval+3, 0), 2)), before)
+	f.checkSlots()
 }
 
 // testTwoStoresNeverDoubleBook races allocators on two stores of one

@@ -189,12 +189,13 @@ func (f *fixture) book(bookings ...turnero.Booking) {
 // state is everything an allocation writes, to assert that a refused one
 // wrote nothing.
 type state struct {
-	version  int64
-	appts    []turnero.Appointment
-	slots    []turnero.SlotBooking
-	groups   []turnero.GroupState
-	outbox   int64
-	pending  int
+	version int64
+	appts   []turnero.Appointment
+	slots   []turnero.SlotBooking
+	groups  []turnero.GroupState
+	outbox  int64
+	pending int
+	second  int // second doses waiting to be booked again
 }
 
 func (f *fixture) state() state {
@@ -218,6 +219,11 @@ func (f *fixture) state() state {
 		}
 		st.pending += len(ps)
 	}
+	sds, err := f.s.SecondDosesAfter(f.ctx, 0, 1<<20)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	st.second = len(sds)
 	return st
 }
 
@@ -232,7 +238,7 @@ func (f *fixture) appointments() []turnero.Appointment {
 
 // equalState compares two states.
 func equalState(a, b state) bool {
-	if a.version != b.version || a.outbox != b.outbox || a.pending != b.pending ||
+	if a.version != b.version || a.outbox != b.outbox || a.pending != b.pending || a.second != b.second ||
 		len(a.appts) != len(b.appts) || len(a.slots) != len(b.slots) || len(a.groups) != len(b.groups) {
 		return false
 	}

@@ -26,20 +26,25 @@ func runStatus(t *testing.T, open Opener) {
 // separate reads say (registration, appointments, center, group state, last
 // change, position), and what each case must show, for people scheduled,
 // pending, waiting past the cursor, waiting in a group never opened, given
-// another date, back of the line and cancelled.
+// another date, back of the line, cancelled, and waiting for dose 2 to be
+// booked again.
 func testStatusView(t *testing.T, open Opener) {
 	f := newFixture(t, fresh(t, open))
 	rs := f.register("g1", 8)
 	closed := f.register("g2", 2)[1]
+	halfway := f.register("g3", 1)[0]
 	f.open("g1", true)
+	f.open("g3", true)
 	b := batch(f.version(), f.now(), 2, booking(rs[1], slot(0, 0), false), booking(rs[2], slot(0, 0), false),
-		booking(rs[3], slot(0, 1), false), booking(rs[4], slot(0, 1), true))
+		booking(rs[3], slot(0, 1), false), booking(rs[4], slot(0, 1), true), booking(halfway, slot(0, 2), false))
 	b.NewPending = []turnero.Pending{{Candidate: candidate(rs[0]), Reason: turnero.ReasonNoCenter, Since: f.now()}}
 	f.commit(b) // cursor at rs[4]; rs[0] pending; rs[5..7] waiting past it
 	f.change(rs[2].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.KeepPlace})
 	f.change(rs[3].Sequence, turnero.BookingChange{Release: turnero.EventCancel, Status: turnero.StatusCancelled})
 	f.change(rs[4].Sequence, turnero.BookingChange{Release: turnero.EventNoShow, Place: turnero.BackOfLine})
 	f.change(rs[6].Sequence, turnero.BookingChange{Status: turnero.StatusCancelled})
+	f.giveDose1(halfway.Sequence)
+	f.releaseDose2(halfway.Sequence, turnero.EventNoShow, slot(interval+1, 0))
 
 	center, err := f.s.Center(f.ctx, "MO-A")
 	if err != nil {
@@ -60,15 +65,16 @@ func testStatusView(t *testing.T, open Opener) {
 		status   string
 	}
 	wants := map[int64]want{
-		rs[0].Sequence:  {position: 1, status: turnero.StatusWaiting},
-		rs[1].Sequence:  {appts: 2, status: turnero.StatusWaiting},
-		rs[2].Sequence:  {position: 2, kind: turnero.EventReschedule, place: turnero.KeepPlace, status: turnero.StatusWaiting},
-		rs[3].Sequence:  {kind: turnero.EventCancel, status: turnero.StatusCancelled},
-		rs[4].Sequence:  {position: 6, kind: turnero.EventNoShow, place: turnero.BackOfLine, status: turnero.StatusWaiting},
-		rs[5].Sequence:  {position: 3, status: turnero.StatusWaiting},
-		rs[6].Sequence:  {kind: turnero.EventCancel, status: turnero.StatusCancelled},
-		rs[7].Sequence:  {position: 5, status: turnero.StatusWaiting},
-		closed.Sequence: {position: 2, status: turnero.StatusWaiting},
+		rs[0].Sequence:   {position: 1, status: turnero.StatusWaiting},
+		rs[1].Sequence:   {appts: 2, status: turnero.StatusWaiting},
+		rs[2].Sequence:   {position: 2, kind: turnero.EventReschedule, place: turnero.KeepPlace, status: turnero.StatusWaiting},
+		rs[3].Sequence:   {kind: turnero.EventCancel, status: turnero.StatusCancelled},
+		rs[4].Sequence:   {position: 6, kind: turnero.EventNoShow, place: turnero.BackOfLine, status: turnero.StatusWaiting},
+		rs[5].Sequence:   {position: 3, status: turnero.StatusWaiting},
+		rs[6].Sequence:   {kind: turnero.EventCancel, status: turnero.StatusCancelled},
+		rs[7].Sequence:   {position: 5, status: turnero.StatusWaiting},
+		closed.Sequence:  {position: 2, status: turnero.StatusWaiting},
+		halfway.Sequence: {appts: 1, kind: turnero.EventNoShow, place: turnero.PlaceSecondDose, status: turnero.StatusWaiting},
 	}
 	groups := map[string]turnero.GroupState{}
 	states, err := f.s.GroupStates(f.ctx)
@@ -114,7 +120,7 @@ func testStatusView(t *testing.T, open Opener) {
 		}
 		var last *turnero.AppointmentEvent
 		for i := range events {
-			if events[i].Dose == 0 {
+			if events[i].Dose == 0 || events[i].Place != "" { // the booking, or dose 2 alone released
 				last = &turnero.AppointmentEvent{Registration: seq, Kind: events[i].Kind, Place: events[i].Place, At: events[i].At}
 			}
 		}
@@ -183,6 +189,16 @@ func testChangeStamp(t *testing.T, open Opener) {
 		{"a second dose missed", true, func() {
 			f.change(rs[0].Sequence, turnero.BookingChange{Doses: []turnero.DoseChange{{Dose: 2, State: turnero.AppointmentNoShow}},
 				Notify: turnero.NotifyMissed})
+		}},
+		{"a second dose given up", true, func() {
+			f.releaseDose2(rs[0].Sequence, turnero.EventReschedule, slot(interval+1, 0))
+		}},
+		{"a second dose booked again", true, func() {
+			start := slot(interval+2, 0)
+			f.commit(turnero.AllocationBatch{Version: f.version(), At: f.now(),
+				SecondDoses: []turnero.SecondDoseBooking{{Sequence: rs[0].Sequence, Group: "g1", Ordinal: rs[0].GroupOrdinal,
+					Vaccine: "pfizer", Center: "MO-A", Start: start}},
+				Slots: []turnero.SlotBooking{{Center: "MO-A", Start: start, Capacity: 2, Booked: 1}}})
 		}},
 		{"another date", true, func() {
 			f.change(rs[1].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.KeepPlace})

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 	}
 	runAllocation(t, open)
 	runOutbox(t, open)
+	runFeed(t, open)
 	runStatus(t, open)
 }
 
