@@ -25,7 +25,8 @@ trap cleanup EXIT
 
 start_turnero() {
   rm -rf "$out/data"
-  "$out/turnero" serve --addr $TURNERO --data "$out/data" "$@" 2>"$out/serve.log" &
+  # SERVE_ARGS: extra serve flags, e.g. SERVE_ARGS="--allocate-batch 250"
+  "$out/turnero" serve --addr $TURNERO --data "$out/data" ${SERVE_ARGS:-} "$@" 2>"$out/serve.log" &
   pids+=($!)
   for _ in $(seq 1 50); do curl -sf "http://$TURNERO/readyz" >/dev/null && return; sleep 0.1; done
   echo "turnero did not start" >&2; exit 1

@@ -37,6 +37,7 @@ func startAllocation(ctx context.Context, cfg serveConfig, c *turnero.Campaign, 
 	clock := turnero.SystemClock{}
 	acfg := allocate.ServeConfig
 	acfg.Every = cfg.AllocateEvery
+	acfg.Batch = cfg.AllocateBatch
 	a, err := allocate.New(acfg, as, c, clock, log.With("component", "allocator"))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/postgres"
 	"github.com/turnero/turnero/internal/turnero"
@@ -24,6 +25,7 @@ type serveConfig struct {
 	KeyFile         string
 	QueueSize       int
 	MaxBatch        int
+	AllocateBatch   int
 	ShutdownTimeout time.Duration
 	// DebugAddr serves Go's pprof profiles, for measuring the hot path; off
 	// when empty. Never expose it publicly.
@@ -42,6 +44,7 @@ func defaultServeConfig() serveConfig {
 		Addr:            "127.0.0.1:8080",
 		QueueSize:       intake.DefaultConfig.QueueSize,
 		MaxBatch:        intake.DefaultConfig.MaxBatch,
+		AllocateBatch:   allocate.ServeConfig.Batch,
 		ShutdownTimeout: 30 * time.Second,
 		Allocate:        true,
 	}
@@ -76,6 +79,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
 	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as `turnero allocate`)")
 	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
+	fs.IntVar(&c.AllocateBatch, "allocate-batch", c.AllocateBatch, "people the allocator commits per transaction: fewer holds the write lock for less time, more allocates faster")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight on SIGTERM")
 }
 
@@ -98,6 +102,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.QueueSize < 1 || c.QueueSize > 1_000_000 {
 		return fmt.Errorf("setting queue: must be between 1 and 1000000, got %d", c.QueueSize)
+	}
+	if c.AllocateBatch < 1 || c.AllocateBatch > 100_000 {
+		return fmt.Errorf("setting allocate-batch: must be between 1 and 100000, got %d", c.AllocateBatch)
 	}
 	if c.MaxBatch < 1 || c.MaxBatch > 10_000 {
 		return fmt.Errorf("setting batch: must be between 1 and 10000, got %d", c.MaxBatch)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"time"
 
@@ -33,7 +34,13 @@ type Config struct {
 	// faster; smaller holds the write lock for less time (intake waits for
 	// it).
 	Batch int
+	// Yield makes a run give the processor up every yieldEvery people, so
+	// that a run inside serve does not keep intake's goroutines queued
+	// behind it for a scheduler time slice (10 ms) on a small machine.
+	Yield bool
 }
+
+const yieldEvery = 64
 
 // DefaultConfig commits about 100,000 rows per transaction: the fastest, for
 // `turnero allocate` and benchmarks.
@@ -46,7 +53,7 @@ var DefaultConfig = Config{Page: 50_000, Batch: 20_000}
 // registrations/s while a run places ~85,000 people): with 20,000 per
 // transaction intake's p99 rose to 3.1 s; with 1,000 it was 39 ms, against
 // 8 ms with no allocation in the same run.
-var ServeConfig = Config{Page: 50_000, Batch: 1_000}
+var ServeConfig = Config{Page: 50_000, Batch: 1_000, Yield: true}
 
 // maxAttempts bounds the restarts of a run refused for a conflict.
 const maxAttempts = 8
@@ -206,7 +213,7 @@ func (a *Allocator) run(ctx context.Context) (Report, error) {
 	for _, g := range groups {
 		states[g.Group] = g
 	}
-	w := &writer{store: a.store, plan: p, version: version, at: now, rep: &rep}
+	w := &writer{store: a.store, plan: p, version: version, at: now, rep: &rep, yield: a.cfg.Yield}
 	if err := a.rebookSecondDoses(ctx, w); err != nil {
 		return rep, err
 	}
@@ -351,6 +358,8 @@ type writer struct {
 	b       turnero.AllocationBatch
 	people  int
 	appts   int
+	yield   bool
+	since   int // people since the last yield
 }
 
 func (w *writer) book(c *turnero.Candidate, pl placement) {
@@ -373,6 +382,12 @@ func (w *writer) setCursor(group string, cursor int64) {
 }
 
 func (w *writer) maybeFlush(ctx context.Context, size int) error {
+	if w.yield {
+		if w.since++; w.since == yieldEvery {
+			w.since = 0
+			runtime.Gosched()
+		}
+	}
 	if w.people+len(w.b.NewPending) < size {
 		return nil
 	}
