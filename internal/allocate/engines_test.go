@@ -68,6 +68,8 @@ func TestPostgres(t *testing.T) {
 		{"PropertyTwoAllocatorsAndChanges", TestPropertyTwoAllocatorsAndChanges},
 		{"Rollout2021", TestRollout2021},
 		{"FeedOffersRequeuedAgain", TestFeedOffersRequeuedAgain},
+		{"FeedGroupOpenedLater", TestFeedGroupOpenedLater},
+		{"FeedGroupClosedAndReopened", TestFeedGroupClosedAndReopened},
 		{"PropertyFeedOffersEachWaitOnce", TestPropertyFeedOffersEachWaitOnce},
 		{"FeedRequeuesFromTwoWriters", TestFeedRequeuesFromTwoWriters},
 		{"SecondDoseBookedAgain", TestSecondDoseBookedAgain},

@@ -12,13 +12,14 @@ import (
 )
 
 // feedConsumer pages through the feed as an external scheduling system
-// does, with its cursor, and checks that a registration is offered once for
+// does, with its cursor, asking for the open groups in priority order as
+// the feed service does, and checks that a registration is offered once for
 // each time it became waiting (registered, or re-queued after its booking
-// was released) and reached by the consumer, and never twice for one.
+// was released) and reached by the consumer while its group was open, never
+// twice for one, and each page in the documented order.
 type feedConsumer struct {
 	t      testing.TB
 	e      *env
-	groups []string
 	cursor turnero.FeedCursor
 	// episode counts the times each registration became waiting again;
 	// seen is the episode last offered (absent: never offered).
@@ -27,8 +28,38 @@ type feedConsumer struct {
 	offers  map[int64]int
 }
 
-func newFeedConsumer(e *env, groups ...string) *feedConsumer {
-	return &feedConsumer{t: e.t, e: e, groups: groups, episode: map[int64]int{}, seen: map[int64]int{}, offers: map[int64]int{}}
+func newFeedConsumer(e *env) *feedConsumer {
+	return &feedConsumer{t: e.t, e: e, episode: map[int64]int{}, seen: map[int64]int{}, offers: map[int64]int{}}
+}
+
+// openGroups lists the open groups in the campaign's priority order, as the
+// feed service asks for them.
+func (e *env) openGroups() []string {
+	e.t.Helper()
+	states, err := e.db.GroupStates(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	open := map[string]bool{}
+	for _, g := range states {
+		open[g.Group] = g.Open
+	}
+	var out []string
+	for _, g := range e.c.Groups {
+		if open[g.ID] {
+			out = append(out, g.ID)
+		}
+	}
+	return out
+}
+
+func (e *env) close(groups ...string) {
+	e.t.Helper()
+	for _, g := range groups {
+		if _, err := e.db.SetGroupOpen(context.Background(), g, false, e.clock.Now()); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 // requeued records that seq became waiting again.
@@ -37,47 +68,76 @@ func (f *feedConsumer) requeued(seq int64) { f.episode[seq]++ }
 // pull reads one page of up to limit and returns who it offered.
 func (f *feedConsumer) pull(limit int) []int64 {
 	f.t.Helper()
-	page, err := f.e.db.FeedWaiting(context.Background(), f.groups, f.cursor, limit)
+	groups := f.e.openGroups()
+	page, err := f.e.db.FeedWaiting(context.Background(), groups, f.cursor, limit)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if len(page) > limit {
-		f.t.Fatalf("a page of %d, limit %d", len(page), limit)
+	if len(page.Entries) > limit {
+		f.t.Fatalf("a page of %d, limit %d", len(page.Entries), limit)
 	}
-	for _, en := range page {
+	rank := map[string]int{}
+	for i, g := range groups {
+		rank[g] = i + 1
+	}
+	// Those re-queued behind the cursor first, by feed position; then the
+	// others, group after group in priority order, each by ordinal.
+	var lastPos, lastOrd int64
+	lastRank := 0
+	for _, en := range page.Entries {
 		seq := en.Sequence
-		if en.Status != turnero.StatusWaiting {
+		switch {
+		case rank[en.Group] == 0:
+			f.t.Fatalf("feed offered %d of %s, a closed group", seq, en.Group)
+		case en.Status != turnero.StatusWaiting:
 			f.t.Fatalf("feed offered %d, %s", seq, en.Status)
-		}
-		if (en.Requeued > 0) != (f.episode[seq] > 0) {
+		case (en.Requeued > 0) != (f.episode[seq] > 0):
 			f.t.Fatalf("feed offered %d with feed position %d after %d re-queues", seq, en.Requeued, f.episode[seq])
 		}
 		if last, ok := f.seen[seq]; ok && last == f.episode[seq] {
 			f.t.Fatalf("feed offered %d twice for one wait (re-queued %d times; cursor %+v)", seq, f.episode[seq], f.cursor)
 		}
+		if en.GroupOrdinal <= f.cursor.Groups[en.Group].Ordinal {
+			if lastRank > 0 || en.Requeued <= lastPos {
+				f.t.Fatalf("feed offered %d, re-queued at %d behind the cursor, out of order (cursor %+v)", seq, en.Requeued, f.cursor)
+			}
+			lastPos = en.Requeued
+		} else {
+			if rank[en.Group] < lastRank || rank[en.Group] == lastRank && en.GroupOrdinal <= lastOrd {
+				f.t.Fatalf("feed offered %d (%s, ordinal %d) out of order", seq, en.Group, en.GroupOrdinal)
+			}
+			lastRank, lastOrd = rank[en.Group], en.GroupOrdinal
+		}
 		f.seen[seq] = f.episode[seq]
 		f.offers[seq]++
-		f.cursor = f.cursor.Next(en)
 	}
-	out := make([]int64, len(page))
-	for i, en := range page {
+	f.cursor = page.Next
+	out := make([]int64, len(page.Entries))
+	for i, en := range page.Entries {
 		out[i] = en.Sequence
 	}
 	return out
 }
 
-// drain pulls until a page is empty, then checks that everyone waiting and
-// unbooked in the groups was offered since they last became waiting.
-func (f *feedConsumer) drain(limit int) {
+// drain pulls until a page is empty and returns who it offered, then checks
+// that everyone waiting and unbooked in the open groups was offered since
+// they last became waiting.
+func (f *feedConsumer) drain(limit int) []int64 {
 	f.t.Helper()
-	for pages := 0; len(f.pull(limit)) > 0; pages++ {
+	var all []int64
+	for pages := 0; ; pages++ {
 		if pages > len(f.e.regs)+1 {
 			f.t.Fatalf("paging does not end (cursor %+v)", f.cursor)
 		}
+		got := f.pull(limit)
+		if len(got) == 0 {
+			break
+		}
+		all = append(all, got...)
 	}
 	appts := f.e.appointments()
 	in := map[string]bool{}
-	for _, g := range f.groups {
+	for _, g := range f.e.openGroups() {
 		in[g] = true
 	}
 	for seq := range f.e.regs {
@@ -89,9 +149,104 @@ func (f *feedConsumer) drain(limit int) {
 			continue
 		}
 		if last, ok := f.seen[seq]; !ok || last != f.episode[seq] {
-			f.t.Fatalf("registration %d waits (re-queued %d times) but the feed did not offer it since (last offered: %d, %v; cursor %+v)",
-				seq, f.episode[seq], last, ok, f.cursor)
+			f.t.Fatalf("registration %d of %s waits (re-queued %d times) but the feed did not offer it since (last offered: %d, %v; cursor %+v)",
+				seq, r.Group, f.episode[seq], last, ok, f.cursor)
 		}
+	}
+	return all
+}
+
+// TestFeedGroupOpenedLater: a group that opens after a consumer has read
+// past its people's sequences (they registered among those of a group open
+// before) is offered whole, from its start, each once; its people come
+// before those of groups after it in priority order.
+func TestFeedGroupOpenedLater(t *testing.T) {
+	e := newEnv(t, testCampaign(t))
+	f := newFeedConsumer(e)
+	var a, b []int64 // age-70-79 opens first; age-80-plus, before it in priority, later
+	for range 15 {
+		for _, r := range e.register(people(3, "age-80-plus", "UY-MO", 85)...) {
+			b = append(b, r.Sequence)
+		}
+		for _, r := range e.register(people(2, "age-70-79", "UY-MO", 72)...) {
+			a = append(a, r.Sequence)
+		}
+	}
+	e.open("age-70-79")
+	if got := f.drain(4); fmt.Sprint(got) != fmt.Sprint(a) {
+		t.Fatalf("offered %v, want %v", got, a)
+	}
+	more := e.register(people(2, "age-70-79", "UY-MO", 72)...)
+	e.open("age-80-plus")
+	// Everyone of the group opened later, behind every sequence read; then
+	// the new ones of the group open before.
+	want := append(b, more[0].Sequence, more[1].Sequence)
+	if got := f.drain(4); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after the second group opened, offered %v, want %v", got, want)
+	}
+	if got := f.drain(4); len(got) != 0 {
+		t.Fatalf("offered again: %v", got)
+	}
+}
+
+// TestFeedGroupClosedAndReopened: closing a group stops offering it;
+// opening it again continues where the consumer left it: people it was
+// offered are not offered again, those released while it was closed are
+// (however far the consumer read other groups meanwhile), and so are new
+// ones; under either place-in-line rule.
+func TestFeedGroupClosedAndReopened(t *testing.T) {
+	for _, place := range []string{turnero.KeepPlace, turnero.BackOfLine} {
+		t.Run(place, func(t *testing.T) {
+			c := testCampaign(t)
+			c.PlaceInLine = turnero.PlaceInLinePolicy{AfterCancel: place, AfterNoShow: place}
+			e := newEnv(t, c)
+			ctx := context.Background()
+			f := newFeedConsumer(e)
+			var b, a []turnero.Registration
+			for range 3 {
+				b = append(b, e.register(people(2, "age-80-plus", "UY-MO", 85)...)...)
+				a = append(a, e.register(people(1, "age-70-79", "UY-MO", 72)...)...)
+			}
+			e.open("age-80-plus", "age-70-79")
+			e.run(e.allocator(e.db, 5))
+			if len(e.appointments()) != 9 {
+				t.Fatal("the test needs everyone booked")
+			}
+			f.drain(2)
+			if len(f.offers) != 0 {
+				t.Fatalf("offered %v while everyone was booked", f.offers)
+			}
+			reschedule := func(seq int64) {
+				t.Helper()
+				if _, err := e.db.ChangeBooking(ctx, seq, e.clock.Now(), c.DecideReschedule); err != nil {
+					t.Fatal(err)
+				}
+				e.released++
+				f.requeued(seq)
+			}
+			reschedule(b[0].Sequence)
+			b7 := e.register(people(2, "age-80-plus", "UY-MO", 85)...)
+			if got := f.pull(1); fmt.Sprint(got) != fmt.Sprint([]int64{b[0].Sequence}) {
+				t.Fatalf("offered %v, want %d", got, b[0].Sequence)
+			}
+			e.close("age-80-plus")
+			reschedule(b[1].Sequence) // while closed, before a[0]
+			reschedule(a[0].Sequence)
+			b9 := e.register(people(1, "age-80-plus", "UY-MO", 85)...)
+			if got := f.drain(2); fmt.Sprint(got) != fmt.Sprint([]int64{a[0].Sequence}) {
+				t.Fatalf("with age-80-plus closed, offered %v, want only %d", got, a[0].Sequence)
+			}
+			e.open("age-80-plus")
+			want := []int64{b[1].Sequence, b7[0].Sequence, b7[1].Sequence, b9[0].Sequence} // keep place: behind the cursor, first
+			if place == turnero.BackOfLine {
+				want = []int64{b7[0].Sequence, b7[1].Sequence, b[1].Sequence, b9[0].Sequence} // at the back, when released
+			}
+			if got := f.drain(2); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("after opening again, offered %v, want %v", got, want)
+			}
+			e.refresh()
+			e.checkLine()
+		})
 	}
 }
 
@@ -106,7 +261,7 @@ func TestFeedOffersRequeuedAgain(t *testing.T) {
 	e := newEnv(t, c)
 	ctx := context.Background()
 	groups := []string{"age-80-plus", "age-70-79"}
-	f := newFeedConsumer(e, groups...)
+	f := newFeedConsumer(e)
 	first := e.register(people(20, "age-80-plus", "UY-MO", 85)...)
 	e.register(people(4, "age-70-79", "UY-MO", 72)...)
 	e.open(groups...)
@@ -176,10 +331,12 @@ func TestFeedOffersRequeuedAgain(t *testing.T) {
 }
 
 // TestPropertyFeedOffersEachWaitOnce: whatever happens (registrations,
-// runs, another date, cancellations, doses and no-shows, time passing) and
-// however the consumer pages, it is offered every registration once for
-// each time it became waiting and was still waiting when reached, never
-// twice for one, and nobody booked or cancelled.
+// runs, another date, cancellations, doses and no-shows, time passing,
+// groups opened and closed, in any order) and however the consumer pages,
+// it is offered every registration of an open group once for each time it
+// became waiting and was still waiting when reached, never twice for one,
+// nobody booked or cancelled and nobody of a closed group; at the end, with
+// every group open, everyone waiting has been offered.
 func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		c := randomCampaign(rt)
@@ -187,9 +344,11 @@ func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
 		var groups []string
 		for _, ga := range groupAges {
 			groups = append(groups, ga.group)
+			if rapid.Bool().Draw(rt, "open_"+ga.group) {
+				e.open(ga.group)
+			}
 		}
-		e.open(groups...)
-		f := newFeedConsumer(e, groups...)
+		f := newFeedConsumer(e)
 		a := e.allocator(e.db, rapid.IntRange(1, 10).Draw(rt, "batch"))
 		ctx := context.Background()
 		change := func(seq int64, decide func(turnero.BookingRecord) (turnero.BookingChange, error)) {
@@ -207,7 +366,7 @@ func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
 		}
 		steps := rapid.IntRange(5, 30).Draw(rt, "steps")
 		for range steps {
-			switch rapid.IntRange(0, 7).Draw(rt, "action") {
+			switch rapid.IntRange(0, 8).Draw(rt, "action") {
 			case 0: // people register
 				ps := make([]turnero.Candidate, rapid.IntRange(1, 6).Draw(rt, "people"))
 				for j := range ps {
@@ -256,8 +415,17 @@ func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
 				f.pull(rapid.IntRange(1, 5).Draw(rt, "limit"))
 			case 7: // the consumer reads to the end
 				f.drain(rapid.IntRange(1, 5).Draw(rt, "limit"))
+			case 8: // an operator opens or closes a group
+				g := rapid.SampledFrom(groups).Draw(rt, "group_to_switch")
+				if rapid.Bool().Draw(rt, "open") {
+					e.open(g)
+				} else {
+					e.close(g)
+				}
 			}
 		}
+		f.drain(rapid.IntRange(1, 5).Draw(rt, "limit"))
+		e.open(groups...)
 		f.drain(rapid.IntRange(1, 5).Draw(rt, "limit"))
 	})
 }
@@ -279,14 +447,14 @@ func TestFeedRequeuesFromTwoWriters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, en := range page {
+		for _, en := range page.Entries {
 			offers[en.Sequence]++
-			cursor = cursor.Next(en)
 			if offers[en.Sequence] > 1 && en.Requeued == 0 {
 				t.Fatalf("%d offered again without a feed position", en.Sequence)
 			}
 		}
-		return len(page)
+		cursor = page.Next
+		return len(page.Entries)
 	}
 	for pull() > 0 {
 	}

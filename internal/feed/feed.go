@@ -15,6 +15,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,23 +68,52 @@ type Person struct {
 // Page is one pull.
 type Page struct {
 	People []Person
-	// Next is the cursor to pass as after; the same cursor again when the
-	// page is empty (nothing new yet).
+	// Next is the cursor to pass as after. An empty page means nothing
+	// more to offer now; its Next may still have moved past people booked
+	// or cancelled meanwhile.
 	Next string
 }
 
-// The cursor is opaque to consumers; its prefix versions its format. "s1:N"
-// (only a sequence) is still read, as the cursor of a consumer that has seen
-// no re-queued registration.
+// The cursor is opaque to consumers; its prefix versions its format:
+//
+//	s3:GROUP.ORDINAL.REQUEUED,...  a place per group read (turnero.FeedGroupCursor),
+//	                               groups in lexical order, none when nothing was read
+//	s2:SEQUENCE.REQUEUED           the earlier format: one sequence and one feed
+//	                               position across all open groups
+//	s1:SEQUENCE                    the first: a sequence only
+//
+// all in unpadded URL-safe base64. The earlier formats are still read
+// (turnero.FeedCursor.Legacy): each group open when the cursor is first used
+// is read as far as it says; groups opened later start from their beginning.
 const (
 	cursorV1 = "s1:"
 	cursorV2 = "s2:"
+	cursorV3 = "s3:"
+	// maxCursor bounds what is decoded: a place for each of dozens of
+	// groups with ids of 64 characters.
+	maxCursor = 8 << 10
 )
 
-// EncodeCursor makes the opaque cursor that follows c.
+// EncodeCursor makes the opaque cursor that says c.
 func EncodeCursor(c turnero.FeedCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorV2 + strconv.FormatInt(c.Sequence, 10) + "." +
-		strconv.FormatInt(c.Requeued, 10)))
+	if len(c.Groups) == 0 && c.Legacy != (turnero.FeedLegacyCursor{}) {
+		// Read before any group was open: still the consumer's own cursor.
+		return base64.RawURLEncoding.EncodeToString([]byte(cursorV2 + strconv.FormatInt(c.Legacy.Sequence, 10) + "." +
+			strconv.FormatInt(c.Legacy.Requeued, 10)))
+	}
+	b := []byte(cursorV3)
+	for i, g := range slices.Sorted(maps.Keys(c.Groups)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		p := c.Groups[g]
+		b = append(b, g...)
+		b = append(b, '.')
+		b = strconv.AppendInt(b, p.Ordinal, 10)
+		b = append(b, '.')
+		b = strconv.AppendInt(b, p.Requeued, 10)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // DecodeCursor reads a cursor; empty is the start of the list.
@@ -90,7 +121,7 @@ func DecodeCursor(s string) (turnero.FeedCursor, bool) {
 	if s == "" {
 		return turnero.FeedCursor{}, true
 	}
-	if len(s) > 64 {
+	if len(s) > maxCursor {
 		return turnero.FeedCursor{}, false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
@@ -99,21 +130,42 @@ func DecodeCursor(s string) (turnero.FeedCursor, bool) {
 	}
 	if rest, ok := strings.CutPrefix(string(b), cursorV1); ok {
 		n, ok := parseCount(rest)
-		return turnero.FeedCursor{Sequence: n}, ok
+		return turnero.FeedCursor{Legacy: turnero.FeedLegacyCursor{Sequence: n}}, ok
 	}
-	rest, ok := strings.CutPrefix(string(b), cursorV2)
+	if rest, ok := strings.CutPrefix(string(b), cursorV2); ok {
+		seq, req, ok := strings.Cut(rest, ".")
+		if !ok {
+			return turnero.FeedCursor{}, false
+		}
+		var l turnero.FeedLegacyCursor
+		var ok1, ok2 bool
+		l.Sequence, ok1 = parseCount(seq)
+		l.Requeued, ok2 = parseCount(req)
+		return turnero.FeedCursor{Legacy: l}, ok1 && ok2
+	}
+	rest, ok := strings.CutPrefix(string(b), cursorV3)
 	if !ok {
 		return turnero.FeedCursor{}, false
 	}
-	seq, req, ok := strings.Cut(rest, ".")
-	if !ok {
-		return turnero.FeedCursor{}, false
+	if rest == "" {
+		return turnero.FeedCursor{}, true
 	}
-	var c turnero.FeedCursor
-	var ok1, ok2 bool
-	c.Sequence, ok1 = parseCount(seq)
-	c.Requeued, ok2 = parseCount(req)
-	return c, ok1 && ok2
+	c := turnero.FeedCursor{Groups: map[string]turnero.FeedGroupCursor{}}
+	prev := ""
+	for entry := range strings.SplitSeq(rest, ",") {
+		parts := strings.Split(entry, ".")
+		if len(parts) != 3 || !turnero.ValidID(parts[0]) || parts[0] <= prev {
+			return turnero.FeedCursor{}, false // also: groups out of order, or twice
+		}
+		ord, ok1 := parseCount(parts[1])
+		req, ok2 := parseCount(parts[2])
+		if !ok1 || !ok2 {
+			return turnero.FeedCursor{}, false
+		}
+		c.Groups[parts[0]] = turnero.FeedGroupCursor{Ordinal: ord, Requeued: req}
+		prev = parts[0]
+	}
+	return c, true
 }
 
 // parseCount reads a non-negative number written canonically.
@@ -163,12 +215,12 @@ func (s *Service) Waiting(ctx context.Context, cursor string, limit int) (Page, 
 	if err != nil {
 		return Page{}, err
 	}
-	entries, err := s.store.FeedWaiting(ctx, groups, after, limit)
+	read, err := s.store.FeedWaiting(ctx, groups, after, limit)
 	if err != nil {
 		return Page{}, err
 	}
-	page := Page{People: make([]Person, len(entries))}
-	for i, e := range entries {
+	page := Page{People: make([]Person, len(read.Entries))}
+	for i, e := range read.Entries {
 		r := &e.Registration
 		p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
 		if err != nil {
@@ -176,9 +228,14 @@ func (s *Service) Waiting(ctx context.Context, cursor string, limit int) (Page, 
 		}
 		page.People[i] = Person{Sequence: r.Sequence, TrackingCode: s.keys.TrackingCode(r.Sequence), Group: r.Group,
 			Department: r.Department, Age: r.Age, Personal: p, ReceivedAt: r.ReceivedAt, Requeued: e.Requeued > 0}
-		after = after.Next(e)
 	}
-	page.Next = EncodeCursor(after)
+	// Places of groups the campaign no longer has are of no use.
+	for g := range read.Next.Groups {
+		if _, ok := s.campaign.Group(g); !ok {
+			delete(read.Next.Groups, g)
+		}
+	}
+	page.Next = EncodeCursor(read.Next)
 	return page, nil
 }
 

@@ -54,6 +54,7 @@ func TestPostgres(t *testing.T) {
 		{"CancelAndAnotherDate", TestCancelAndAnotherDate},
 		{"CenterStaff", TestCenterStaff},
 		{"Feed", TestFeed},
+		{"FeedGroupOpenedLater", TestFeedGroupOpenedLater},
 		{"SecondDoseAgain", TestSecondDoseAgain},
 		{"BadInputChangesNothing", TestBadInputChangesNothing},
 		{"Status", TestStatus},

@@ -14,7 +14,9 @@ func runFeed(t *testing.T, open Opener) {
 		name string
 		fn   func(*testing.T, Opener)
 	}{
-		{"WaitingInSequenceOrderPaged", testFeedWaiting},
+		{"WaitingGroupByGroupPaged", testFeedWaiting},
+		{"GroupAskedForLater", testFeedGroupLater},
+		{"LegacyCursor", testFeedLegacyCursor},
 		{"PostBack", testFeedPostBack},
 	} {
 		t.Run("Feed/"+tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -65,45 +67,128 @@ func testFeedWaiting(t *testing.T, open Opener) {
 			want[r.Sequence] = true
 		}
 	}
-	cursor := f.pull(want, turnero.FeedCursor{})
+	ab := []string{"a", "b"}
+	cursor := f.pull(ab, want, turnero.FeedCursor{})
 	// Nothing new: an empty page, and the cursor stays.
-	if again := f.pull(nil, cursor); again != cursor {
+	if again := f.pull(ab, nil, cursor); !again.Equal(cursor) {
 		t.Fatalf("an empty pull moved the cursor from %+v to %+v", cursor, again)
 	}
 	// Someone the consumer passed (booked then) becomes waiting again: they
 	// are offered again, and only they.
 	f.change(byGroup["a"][1].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.KeepPlace})
-	f.pull(map[int64]bool{byGroup["a"][1].Sequence: true}, cursor)
-	if page, err := f.s.FeedWaiting(f.ctx, nil, turnero.FeedCursor{}, 3); err != nil || len(page) != 0 {
-		t.Fatalf("no groups: %d (%v), want none", len(page), err)
+	f.pull(ab, map[int64]bool{byGroup["a"][1].Sequence: true}, cursor)
+	if page, err := f.s.FeedWaiting(f.ctx, nil, cursor, 3); err != nil || len(page.Entries) != 0 || !page.Next.Equal(cursor) {
+		t.Fatalf("no groups: %d (%v), cursor %+v; want none, and the cursor as it was", len(page.Entries), err, page.Next)
 	}
-	if page, err := f.s.FeedWaiting(f.ctx, []string{"c"}, turnero.FeedCursor{}, 0); err != nil || len(page) != 0 {
-		t.Fatalf("limit 0: %d (%v), want none", len(page), err)
+	if page, err := f.s.FeedWaiting(f.ctx, []string{"c"}, cursor, 0); err != nil || len(page.Entries) != 0 || !page.Next.Equal(cursor) {
+		t.Fatalf("limit 0: %d (%v), cursor %+v; want none, and the cursor as it was", len(page.Entries), err, page.Next)
 	}
 }
 
-// pull reads the feed of groups a and b from cursor in pages of 3 until a
-// short page, asserting that it offers exactly want, each once, and each
-// page in the documented order: first those re-queued that the cursor had
-// passed by sequence, by feed position, then those past it, by sequence. It
-// returns the cursor after the last entry.
-func (f *fixture) pull(want map[int64]bool, cursor turnero.FeedCursor) turnero.FeedCursor {
+// testFeedGroupLater: a group asked for after the consumer read others
+// (opened later) is read from its beginning, although its people's
+// sequences are behind everyone read; a group no longer asked for (closed)
+// keeps its place, and people of it re-queued meanwhile are offered when it
+// is asked for again, however far the consumer read other groups.
+func testFeedGroupLater(t *testing.T, open Opener) {
+	f := newFixture(t, fresh(t, open))
+	var a, b []turnero.Registration
+	for range 3 {
+		b = append(b, f.register("b", 2)...)
+		a = append(a, f.register("a", 2)...)
+	}
+	seqs := func(rs ...turnero.Registration) map[int64]bool {
+		m := map[int64]bool{}
+		for _, r := range rs {
+			m[r.Sequence] = true
+		}
+		return m
+	}
+	cursor := f.pull([]string{"a"}, seqs(a...), turnero.FeedCursor{})
+	b = append(b, f.register("b", 1)...)
+	// b opens: all of b, from its start; a has nothing new.
+	cursor = f.pull([]string{"a", "b"}, seqs(b...), cursor)
+	// b is booked in part and closed; meanwhile two of b are released (one
+	// keeps its place, one goes to the back of the line), a grows and is
+	// read on.
+	f.book(booking(b[0], slot(0, 0), false), booking(b[1], slot(0, 0), false), booking(b[2], slot(0, 1), false))
+	f.change(b[0].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.KeepPlace})
+	f.change(b[1].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.BackOfLine})
+	more := f.register("a", 2)
+	f.book(booking(more[0], slot(1, 0), false))
+	f.change(more[0].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.KeepPlace})
+	cursor = f.pull([]string{"a"}, seqs(more...), cursor)
+	late := f.register("b", 1)
+	// b opens again: its two released and its new one, nobody of b twice.
+	cursor = f.pull([]string{"a", "b"}, seqs(b[0], b[1], late[0]), cursor)
+	if again := f.pull([]string{"b", "a"}, nil, cursor); !again.Equal(cursor) {
+		t.Fatalf("an empty pull moved the cursor from %+v to %+v", cursor, again)
+	}
+}
+
+// testFeedLegacyCursor: a cursor of the earlier format (a sequence and a
+// feed position across all open groups) reads each asked group as far as
+// its sequence: nobody after it is missed and nobody before it offered
+// again, but those re-queued after its feed position.
+func testFeedLegacyCursor(t *testing.T, open Opener) {
+	f := newFixture(t, fresh(t, open))
+	var all []turnero.Registration
+	for range 3 {
+		all = append(all, f.register("a", 2)...)
+		all = append(all, f.register("b", 1)...)
+	}
+	// Read up to all[4] by the earlier format; then all[1] (behind it) and
+	// all[6] (after it) are released, keeping their places.
+	f.book(booking(all[1], slot(0, 0), false), booking(all[6], slot(0, 0), false))
+	f.change(all[1].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.KeepPlace})
+	f.change(all[6].Sequence, turnero.BookingChange{Release: turnero.EventReschedule, Place: turnero.KeepPlace})
+	legacy := turnero.FeedCursor{Legacy: turnero.FeedLegacyCursor{Sequence: all[4].Sequence}}
+	want := map[int64]bool{all[1].Sequence: true}
+	for _, r := range all[5:] {
+		want[r.Sequence] = true
+	}
+	cursor := f.pull([]string{"a", "b"}, want, legacy)
+	if cursor.Legacy != (turnero.FeedLegacyCursor{}) || len(cursor.Groups) != 2 {
+		t.Fatalf("the earlier cursor was not resolved into places of groups: %+v", cursor)
+	}
+	// Asked for no group yet, it is kept as it is.
+	if page, err := f.s.FeedWaiting(f.ctx, nil, legacy, 3); err != nil || !page.Next.Equal(legacy) {
+		t.Fatalf("no groups: %+v (%v), want the earlier cursor as it was", page.Next, err)
+	}
+}
+
+// pull reads the feed of groups from cursor in pages of 3 until a short
+// page, asserting that it offers exactly want, each once, and each page in
+// the documented order: first those re-queued that the cursor had passed in
+// their group, by feed position; then the others, group after group in the
+// order asked, each group by ordinal. It returns the cursor after the last
+// page.
+func (f *fixture) pull(groups []string, want map[int64]bool, cursor turnero.FeedCursor) turnero.FeedCursor {
 	f.t.Helper()
 	seen := map[int64]bool{}
+	rank := map[string]int{}
+	for i, g := range groups {
+		rank[g] = i
+	}
 	for pages := 0; ; pages++ {
 		if pages > len(want)+1 {
 			f.t.Fatalf("paging does not end: %d pages for %d people", pages, len(want))
 		}
-		page, err := f.s.FeedWaiting(f.ctx, []string{"a", "b"}, cursor, 3)
+		page, err := f.s.FeedWaiting(f.ctx, groups, cursor, 3)
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		if len(page) > 3 {
-			f.t.Fatalf("a page of %d, limit 3", len(page))
+		if len(page.Entries) > 3 {
+			f.t.Fatalf("a page of %d, limit 3", len(page.Entries))
 		}
-		lastSeq, lastPos, past := cursor.Sequence, cursor.Requeued, false
-		for _, e := range page {
+		var lastPos, lastOrd int64
+		lastGroup, past := -1, false
+		for _, e := range page.Entries {
 			r := e.Registration
+			behind := r.GroupOrdinal <= cursor.Groups[r.Group].Ordinal
+			if cursor.Legacy.Sequence > 0 {
+				behind = r.Sequence <= cursor.Legacy.Sequence
+			}
 			switch {
 			case !want[r.Sequence]:
 				f.t.Fatalf("feed offered %d (%s, %s), not waiting for the feed", r.Sequence, r.Group, r.Status)
@@ -111,22 +196,21 @@ func (f *fixture) pull(want map[int64]bool, cursor turnero.FeedCursor) turnero.F
 				f.t.Fatalf("feed offered %d twice", r.Sequence)
 			case r.Status != turnero.StatusWaiting || r.Sealed == nil:
 				f.t.Fatalf("feed offered %+v", r)
-			case r.Sequence <= cursor.Sequence && (past || e.Requeued <= lastPos):
+			case behind && (past || e.Requeued <= lastPos):
 				f.t.Fatalf("feed offered %d again at feed position %d, out of order (cursor %+v)", r.Sequence, e.Requeued, cursor)
-			case r.Sequence > cursor.Sequence && r.Sequence <= lastSeq:
-				f.t.Fatalf("feed offered %d after %d: out of sequence order", r.Sequence, lastSeq)
+			case !behind && (rank[r.Group] < lastGroup || rank[r.Group] == lastGroup && r.GroupOrdinal <= lastOrd):
+				f.t.Fatalf("feed offered %d (%s, ordinal %d) after %s's %d: out of order", r.Sequence, r.Group, r.GroupOrdinal,
+					groups[lastGroup], lastOrd)
 			}
-			if r.Sequence <= cursor.Sequence {
+			if behind {
 				lastPos = e.Requeued
 			} else {
-				lastSeq, past = r.Sequence, true
+				lastGroup, lastOrd, past = rank[r.Group], r.GroupOrdinal, true
 			}
 			seen[r.Sequence] = true
 		}
-		for _, e := range page {
-			cursor = cursor.Next(e)
-		}
-		if len(page) < 3 {
+		cursor = page.Next
+		if len(page.Entries) < 3 {
 			break
 		}
 	}
@@ -177,8 +261,8 @@ func testFeedPostBack(t *testing.T, open Opener) {
 	if ps, err := f.s.PendingAfter(f.ctx, "g1", 0, 10); err != nil || len(ps) != 0 {
 		t.Fatalf("pending list after the post-back: %+v (%v)", ps, err)
 	}
-	if page, err := f.s.FeedWaiting(f.ctx, []string{"g1"}, turnero.FeedCursor{}, 10); err != nil || len(page) != 4 || page[0].Sequence != rs[1].Sequence {
-		t.Fatalf("feed after the post-back: %d people (%v), want the other 4", len(page), err)
+	if page, err := f.s.FeedWaiting(f.ctx, []string{"g1"}, turnero.FeedCursor{}, 10); err != nil || len(page.Entries) != 4 || page.Entries[0].Sequence != rs[1].Sequence {
+		t.Fatalf("feed after the post-back: %d people (%v), want the other 4", len(page.Entries), err)
 	}
 	before := f.state()
 	f.refused("an allocation computed before the post-back",

@@ -331,6 +331,10 @@ func AgeAt(birth, day time.Time) int {
 	return age
 }
 
+// ValidID reports whether s may be the id of a campaign, a vaccine or a
+// group: 1 to 64 of a-z, 0-9, '-' and '_'.
+func ValidID(s string) bool { return validID(s) }
+
 func validID(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
