@@ -124,17 +124,23 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
 }
 
+// pendingResponse is one person waiting in a group's pending list: a first
+// dose the allocator could not place, or a second dose waiting to be booked
+// again. Never personal data: for a second dose, only its place and reason.
 type pendingResponse struct {
 	Sequence   int64  `json:"sequence"`
 	Ordinal    int64  `json:"group_ordinal"`
-	Department string `json:"department"`
+	Dose       int    `json:"dose"`
+	Department string `json:"department,omitempty"`
 	Reason     string `json:"reason"`
 	ReasonText string `json:"reason_text"`
-	Since      string `json:"since"`
+	Since      string `json:"since,omitempty"`
 }
 
-// listPending shows operators who could not be placed and why (no personal
-// data: sequence, place in the group, department).
+// listPending shows operators who of a group could not be placed and why,
+// and whose second dose waits to be booked again, merged in group order
+// (no personal data: sequence, place in the group, department for first
+// doses).
 func (s *Server) listPending(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
 		s.writeError(w, r, err)
@@ -155,11 +161,26 @@ func (s *Server) listPending(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	sds, err := s.alloc.Store.SecondDosesInGroup(r.Context(), group, after, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	c := s.intake.Campaign()
-	out := make([]pendingResponse, len(ps))
-	for i, p := range ps {
-		out[i] = pendingResponse{Sequence: p.Sequence, Ordinal: p.Ordinal, Department: p.Department, Reason: p.Reason,
-			ReasonText: turnero.Message("reason_"+p.Reason, language(r)), Since: p.Since.In(c.Location).Format(time.RFC3339)}
+	lang := language(r)
+	out := make([]pendingResponse, 0, min(len(ps)+len(sds), limit))
+	for len(out) < limit && (len(ps) > 0 || len(sds) > 0) {
+		if len(sds) == 0 || len(ps) > 0 && ps[0].Ordinal < sds[0].Ordinal {
+			p := ps[0]
+			ps = ps[1:]
+			out = append(out, pendingResponse{Sequence: p.Sequence, Ordinal: p.Ordinal, Dose: 1, Department: p.Department,
+				Reason: p.Reason, ReasonText: turnero.Message("reason_"+p.Reason, lang), Since: p.Since.In(c.Location).Format(time.RFC3339)})
+			continue
+		}
+		sd := sds[0]
+		sds = sds[1:]
+		out = append(out, pendingResponse{Sequence: sd.Sequence, Ordinal: sd.Ordinal, Dose: 2, Reason: sd.PendingReason(),
+			ReasonText: turnero.Message("reason_"+sd.PendingReason(), lang)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"pending": out})
 }

@@ -56,6 +56,7 @@ func TestPostgres(t *testing.T) {
 		{"Feed", TestFeed},
 		{"FeedGroupOpenedLater", TestFeedGroupOpenedLater},
 		{"SecondDoseAgain", TestSecondDoseAgain},
+		{"PendingListsSecondDoses", TestPendingListsSecondDoses},
 		{"BadInputChangesNothing", TestBadInputChangesNothing},
 		{"Status", TestStatus},
 		{"Lookup", TestLookup},

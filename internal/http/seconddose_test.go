@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -166,5 +167,114 @@ func TestSecondDoseAgain(t *testing.T) {
 	}
 	if st := status(codes[0], ""); st.Status != "vaccinated" || st.Appointments[1].State != "given" {
 		t.Fatalf("after dose 2: %+v", st)
+	}
+}
+
+// TestPendingListsSecondDoses: operators' pending list of a group shows,
+// merged in group order, the people the allocator could not place (first
+// doses) and the second doses waiting to be booked again, with their
+// reason and nothing personal; paged by group ordinal.
+func TestPendingListsSecondDoses(t *testing.T) {
+	ts, clk := withChanges(t)
+	c := ts.in.Campaign()
+	// Rivera's center closed for months: pending for a first dose, first in
+	// the group.
+	for _, ct := range c.Centers {
+		if ct.Department == "UY-RV" {
+			for d := range 240 {
+				ct.Exceptions = append(ct.Exceptions, turnero.CenterException{Date: clk.Now().In(c.Location).AddDate(0, 0, d).Format("2006-01-02"), Closed: true})
+			}
+			if err := ts.db.UpsertCenters(context.Background(), []turnero.Center{ct}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rivera := receiptOf(t, ts.register(t, with(person(9), "department", "Rivera")), 202).TrackingCode
+	codes := scheduleThree(t, ts)
+	a, err := allocate.New(allocate.Config{}, ts.db, c, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.handler.(*turnerohttp.Server).SetAllocation(&turnerohttp.Allocation{Store: ts.db, Tokens: ts.db, Allocator: a, Clock: clk})
+	birth := map[string]string{"birth_date": "1958-03-14"}
+	first := decodeSecondDose(t, ts.do(t, "GET", "/v1/registrations/"+codes[0], nil, nil))
+	d1, _ := time.Parse(time.RFC3339, first.Appointments[0].Start)
+	d2, _ := time.Parse(time.RFC3339, first.Appointments[1].Start)
+	clk.Set(d1.Add(time.Minute))
+	for _, code := range codes[:2] {
+		if r := ts.call(t, "POST", "/v1/centers/MO-01/doses", centerSecret, "", map[string]any{"tracking_code": code, "dose": 1,
+			"vaccine": "astrazeneca", "lot": "AZ-1"}); r.status != 200 {
+			t.Fatalf("dose 1: %s", r)
+		}
+	}
+	if r := ts.call(t, "POST", "/v1/registrations/"+codes[1]+"/reschedule", "", "", birth); r.status != 200 {
+		t.Fatalf("another date for dose 2: %s", r)
+	}
+	clk.Set(d2.Add(time.Minute))
+	if r := ts.call(t, "POST", "/v1/centers/MO-01/no-shows", centerSecret, "", map[string]any{"tracking_code": codes[0], "dose": 2}); r.status != 200 {
+		t.Fatalf("no-show of dose 2: %s", r)
+	}
+
+	type entry struct {
+		Sequence   int64  `json:"sequence"`
+		Ordinal    int64  `json:"group_ordinal"`
+		Dose       int    `json:"dose"`
+		Department string `json:"department"`
+		Reason     string `json:"reason"`
+		ReasonText string `json:"reason_text"`
+		Since      string `json:"since"`
+	}
+	list := func(query string) []entry {
+		t.Helper()
+		r := ts.call(t, "GET", "/v1/admin/groups/age-60-69/pending"+query, adminSecret, "en", nil)
+		if r.status != 200 {
+			t.Fatalf("pending%s: %s", query, r)
+		}
+		for _, personal := range []string{"María", "Pérez", "1958", "5989", "Pocitos", "tracking_code"} {
+			if strings.Contains(string(r.body), personal) {
+				t.Fatalf("the pending list shows %q: %s", personal, r)
+			}
+		}
+		var out struct{ Pending []entry }
+		if err := json.Unmarshal(r.body, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Pending
+	}
+	seq := func(code string) int64 {
+		n, ok := ts.keys.SequenceOf(code)
+		if !ok {
+			t.Fatalf("tracking code %s", code)
+		}
+		return n
+	}
+	got := list("")
+	if len(got) != 3 {
+		t.Fatalf("pending: %+v, want the first dose of Rivera and two second doses", got)
+	}
+	if e := got[0]; e.Sequence != seq(rivera) || e.Dose != 1 || e.Department != "UY-RV" || e.Reason != turnero.ReasonNoCapacity || e.Since == "" {
+		t.Fatalf("first dose pending: %+v", e)
+	}
+	for i, want := range []struct {
+		code, reason, text string
+	}{{codes[0], turnero.ReasonSecondDoseMissed, "missed the second"}, {codes[1], turnero.ReasonSecondDoseMoved, "another date for the second"}} {
+		e := got[1+i]
+		if e.Sequence != seq(want.code) || e.Dose != 2 || e.Reason != want.reason || !strings.Contains(e.ReasonText, want.text) ||
+			e.Department != "" || e.Since != "" || e.Ordinal <= got[i].Ordinal {
+			t.Fatalf("second dose %d in the pending list: %+v", i, e)
+		}
+	}
+	// Paged by group ordinal, across both kinds.
+	page1 := list("?limit=2")
+	page2 := list(fmt.Sprintf("?limit=2&after=%d", page1[1].Ordinal))
+	if len(page1) != 2 || len(page2) != 1 || page1[1] != got[1] || page2[0] != got[2] {
+		t.Fatalf("pages %+v and %+v, want %+v", page1, page2, got)
+	}
+	// Booked again, they leave the list; the first dose waits on.
+	if r := ts.admin(t, "POST", "/v1/admin/allocations", adminSecret, ""); !strings.Contains(string(r.body), `"second_doses":2`) {
+		t.Fatalf("allocation: %s", r)
+	}
+	if got := list(""); len(got) != 1 || got[0].Dose != 1 {
+		t.Fatalf("pending after the second doses were booked again: %+v", got)
 	}
 }

@@ -539,10 +539,29 @@ func rebookSecondDoses(ctx context.Context, tx pgx.Tx, sds []turnero.SecondDoseB
 
 // SecondDosesAfter pages through the queue of second doses to book again.
 func (db *DB) SecondDosesAfter(ctx context.Context, after int64, limit int) ([]turnero.SecondDose, error) {
-	rows, err := db.read.Query(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
+	out, err := db.secondDoses(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
 		FROM second_doses WHERE sequence > $1 ORDER BY sequence LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("second doses after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// SecondDosesInGroup pages through a group's part of the queue of second
+// doses, in group order (its index by group and ordinal).
+func (db *DB) SecondDosesInGroup(ctx context.Context, group string, after int64, limit int) ([]turnero.SecondDose, error) {
+	out, err := db.secondDoses(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
+		FROM second_doses WHERE grp = $1 AND group_ordinal > $2 ORDER BY group_ordinal LIMIT $3`, group, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("second doses after %d in %s: %w", after, group, err)
+	}
+	return out, nil
+}
+
+func (db *DB) secondDoses(ctx context.Context, query string, args ...any) ([]turnero.SecondDose, error) {
+	rows, err := db.read.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []turnero.SecondDose
@@ -550,15 +569,12 @@ func (db *DB) SecondDosesAfter(ctx context.Context, after int64, limit int) ([]t
 		var sd turnero.SecondDose
 		if err := rows.Scan(&sd.Sequence, &sd.Group, &sd.Ordinal, &sd.Department, &sd.Vaccine, &sd.Center, &sd.Earliest,
 			&sd.Reason, &sd.Since); err != nil {
-			return nil, fmt.Errorf("second doses after %d: %w", after, err)
+			return nil, err
 		}
 		sd.Earliest, sd.Since = sd.Earliest.UTC(), sd.Since.UTC()
 		out = append(out, sd)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("second doses after %d: %w", after, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // bookSlots adds the batch's appointments to their slots' counts and lists

@@ -486,10 +486,29 @@ func rebookSecondDoses(ctx context.Context, tx *sql.Tx, sds []turnero.SecondDose
 
 // SecondDosesAfter pages through the queue of second doses to book again.
 func (db *DB) SecondDosesAfter(ctx context.Context, after int64, limit int) ([]turnero.SecondDose, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
+	out, err := db.secondDoses(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
 		FROM second_doses WHERE sequence > ? ORDER BY sequence LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("second doses after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// SecondDosesInGroup pages through a group's part of the queue of second
+// doses, in group order (its index by group and ordinal).
+func (db *DB) SecondDosesInGroup(ctx context.Context, group string, after int64, limit int) ([]turnero.SecondDose, error) {
+	out, err := db.secondDoses(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
+		FROM second_doses WHERE grp = ? AND group_ordinal > ? ORDER BY group_ordinal LIMIT ?`, group, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("second doses after %d in %s: %w", after, group, err)
+	}
+	return out, nil
+}
+
+func (db *DB) secondDoses(ctx context.Context, query string, args ...any) ([]turnero.SecondDose, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []turnero.SecondDose
@@ -498,7 +517,7 @@ func (db *DB) SecondDosesAfter(ctx context.Context, after int64, limit int) ([]t
 		var earliest, since int64
 		if err := rows.Scan(&sd.Sequence, &sd.Group, &sd.Ordinal, &sd.Department, &sd.Vaccine, &sd.Center, &earliest,
 			&sd.Reason, &since); err != nil {
-			return nil, fmt.Errorf("second doses after %d: %w", after, err)
+			return nil, err
 		}
 		sd.Earliest, sd.Since = time.Unix(earliest, 0).UTC(), time.UnixMilli(since).UTC()
 		out = append(out, sd)

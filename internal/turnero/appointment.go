@@ -121,6 +121,17 @@ type SecondDose struct {
 	Since      time.Time
 }
 
+// PendingReason is why the second dose waits, as operators see it with
+// the group's pending registrations: ReasonSecondDoseMissed or
+// ReasonSecondDoseMoved.
+func (sd SecondDose) PendingReason() string { return "second_dose_" + sd.Reason }
+
+// Reasons of second doses waiting to be booked again.
+const (
+	ReasonSecondDoseMissed = "second_dose_" + EventNoShow
+	ReasonSecondDoseMoved  = "second_dose_" + EventReschedule
+)
+
 // SecondDoseBooking is a second dose booked again.
 type SecondDoseBooking struct {
 	Sequence int64
@@ -214,6 +225,10 @@ type AllocationStore interface {
 	// SecondDosesAfter returns up to limit second doses waiting to be booked
 	// again with a sequence above after, in sequence order.
 	SecondDosesAfter(ctx context.Context, after int64, limit int) ([]SecondDose, error)
+	// SecondDosesInGroup returns up to limit second doses of a group waiting
+	// to be booked again with a group ordinal above after, in ordinal order
+	// (what operators see with the group's pending registrations).
+	SecondDosesInGroup(ctx context.Context, group string, after int64, limit int) ([]SecondDose, error)
 	// CommitAllocation writes a batch in one transaction, or nothing. It
 	// returns ErrAllocationConflict when the version moved, a registration
 	// is already booked, or a slot would be overbooked.

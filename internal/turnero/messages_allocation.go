@@ -30,4 +30,12 @@ var allocationMessages = map[string]message{
 		"Hay lugar para la primera dosis pero no para la segunda dentro de la ventana.",
 		"There is room for the first dose but not for the second within the window.",
 	},
+	"reason_" + ReasonSecondDoseMissed: {
+		"Recibió la primera dosis y faltó a la segunda: se agenda de nuevo, antes que toda primera dosis, cuando haya lugar.",
+		"Had the first dose and missed the second: it is booked again, before any first dose, when a place is free.",
+	},
+	"reason_" + ReasonSecondDoseMoved: {
+		"Recibió la primera dosis y pidió otra fecha para la segunda: se agenda de nuevo, antes que toda primera dosis, cuando haya lugar.",
+		"Had the first dose and asked for another date for the second: it is booked again, before any first dose, when a place is free.",
+	},
 }
