@@ -213,6 +213,10 @@ type allocationResponse struct {
 	TookMS int64 `json:"took_ms"`
 }
 
+// allocationAnswerTimeout bounds how long an operator's request for a run
+// waits for its report.
+const allocationAnswerTimeout = 15 * time.Minute
+
 // runAllocation runs the allocator now and answers what it did.
 func (s *Server) runAllocation(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
@@ -220,7 +224,10 @@ func (s *Server) runAllocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A run finishes even if the operator's connection drops: it commits in
-	// steps and a half-done run is only a shorter run.
+	// steps and a half-done run is only a shorter run. A paced run over a
+	// whole group can outlast the server's write timeout, meant for
+	// citizens' requests: the operator still gets the report.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(allocationAnswerTimeout))
 	rep, err := s.alloc.Allocator.RunOnce(context.WithoutCancel(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)

@@ -26,6 +26,16 @@ type DB struct {
 	path  string
 	write *sql.DB // one connection: SQLite has one writer at a time
 	read  *readPool
+	// bulk is where the allocator's long reads go: the writer's connection.
+	// In WAL mode a connection empties its page cache whenever another one
+	// has written since its last read, and modernc's SQLite keeps every
+	// connection's pages in one group under one lock. A reader that had
+	// scanned tens of thousands of rows freed them all, page by page, under
+	// that lock, at its next read, and intake's writer waited for it: up to
+	// 2 s at the start of an allocation run. The writer's own cache is never
+	// emptied (no one else writes), so the allocator reads through it, in
+	// pages short enough (allocate.ServeConfig) for intake to commit between.
+	bulk *sql.DB
 
 	docs *documentIndex
 
@@ -77,7 +87,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	db := &DB{path: path, write: write, docs: newDocumentIndex()}
+	db := &DB{path: path, write: write, bulk: write, docs: newDocumentIndex()}
 	if err := db.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
