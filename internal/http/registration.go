@@ -35,7 +35,7 @@ func (s *Server) createRegistration(w http.ResponseWriter, r *http.Request) {
 	}
 	code := turnero.FormatTrackingCode(rc.TrackingCode)
 	w.Header().Set("Location", "/v1/registrations/"+code)
-	writeJSON(w, status, receiptResponse{
+	writeAppendedJSON(w, status, &receiptResponse{
 		TrackingCode: code, Sequence: rc.Sequence, Status: rc.Status, Group: rc.Group, Duplicate: rc.Duplicate,
 	})
 }

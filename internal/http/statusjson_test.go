@@ -54,3 +54,21 @@ func TestStatusJSONMatchesEncodingJSON(t *testing.T) {
 		}
 	})
 }
+
+// The receipt's hand-written encoder, likewise.
+func TestReceiptJSONMatchesEncodingJSON(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := receiptResponse{
+			TrackingCode: rapid.String().Draw(t, "code"), Sequence: rapid.Int64().Draw(t, "sequence"),
+			Status: rapid.String().Draw(t, "status"), Group: rapid.String().Draw(t, "group"),
+			Duplicate: rapid.Bool().Draw(t, "duplicate"),
+		}
+		want, err := json.Marshal(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Fatalf("hand-written encoder differs from encoding/json:\n got %s\nwant %s", got, want)
+		}
+	})
+}
