@@ -91,11 +91,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"error":{"code":"internal"}}`, http.StatusInternalServerError)
 		return
 	}
+	writeJSONBody(w, status, append(b, '\n'))
+}
+
+// writeJSONBody writes b, a JSON answer and its newline, with the status.
+func writeJSONBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	b = append(b, '\n')
 	w.Write(b)
 }
 

@@ -8,10 +8,10 @@ import (
 )
 
 // The status answer is the most read answer of all: a country checking its
-// place in line; the receipt is the answer of every registration. encoding/json spends more on it, through reflection, than
-// the rest of a cached lookup together, so it is written out by hand here.
-// The bytes are exactly those encoding/json gives (a property test holds
-// them to it).
+// place in line; the receipt is the answer of every registration.
+// encoding/json spends more on them, through reflection, than the rest of a
+// cached lookup together, so they are written out by hand here. The bytes
+// are exactly those encoding/json gives (property tests hold them to it).
 
 func (r *statusResponse) appendJSON(b []byte) []byte {
 	b = append(b, `{"tracking_code":`...)
@@ -100,7 +100,7 @@ func (a *appointmentResponse) appendJSON(b []byte) []byte {
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+		if c >= utf8.RuneSelf || escapedASCII(c) {
 			if c >= utf8.RuneSelf && plainUTF8(s[i:]) {
 				break
 			}
@@ -113,6 +113,12 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// escapedASCII reports whether encoding/json escapes the ASCII byte c:
+// control characters, the quote, the backslash and the HTML characters.
+func escapedASCII(c byte) bool {
+	return c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&'
+}
+
 // plainUTF8 reports whether s is valid UTF-8 with no byte encoding/json
 // would escape.
 func plainUTF8(s string) bool {
@@ -120,7 +126,7 @@ func plainUTF8(s string) bool {
 		switch {
 		case r == utf8.RuneError, r == '\u2028', r == '\u2029':
 			return false // RuneError: invalid UTF-8 (or U+FFFD itself: also fine to defer)
-		case r < utf8.RuneSelf && (r < 0x20 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&'):
+		case r < utf8.RuneSelf && escapedASCII(byte(r)):
 			return false
 		}
 	}
@@ -155,13 +161,8 @@ func writeStatusJSON(w http.ResponseWriter, r *statusResponse) {
 // writeAppendedJSON writes v with the status, as writeJSON would.
 func writeAppendedJSON(w http.ResponseWriter, status int, v appendedJSON) {
 	bp := bufPool.Get().(*[]byte)
-	b := v.appendJSON((*bp)[:0])
-	b = append(b, '\n')
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	w.Write(b)
+	b := append(v.appendJSON((*bp)[:0]), '\n')
+	writeJSONBody(w, status, b)
 	if cap(b) <= 64<<10 {
 		*bp = b
 		bufPool.Put(bp)

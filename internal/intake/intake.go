@@ -224,7 +224,8 @@ func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest
 	}
 	r := out.Registration
 	if s.cache != nil && !out.Duplicate {
-		s.cache.added(r, turnero.MaskName(p.GivenNames+" "+p.FamilyNames), turnero.MaskDocument(p.Document), p.DocumentType)
+		name, document := masked(p)
+		s.cache.added(r, name, document, p.DocumentType)
 	}
 	return Receipt{TrackingCode: s.keys.TrackingCode(r.Sequence), Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
 }
@@ -359,6 +360,12 @@ func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error
 	return s.StatusBySequence(ctx, r.Sequence)
 }
 
+// masked is what a status answer shows of a person's name and document,
+// whether built from a stored record or cached at registration.
+func masked(p *turnero.PersonalData) (name, document string) {
+	return turnero.MaskName(p.GivenNames + " " + p.FamilyNames), turnero.MaskDocument(p.Document)
+}
+
 // status builds the answer; v, when the store read it, already holds the
 // position and everything allocation knows.
 func (s *Service) status(ctx context.Context, r turnero.Registration, v *turnero.StatusView) (Status, error) {
@@ -366,11 +373,12 @@ func (s *Service) status(ctx context.Context, r turnero.Registration, v *turnero
 	if err != nil {
 		return Status{}, fmt.Errorf("status of registration %d: %w", r.Sequence, err)
 	}
+	name, document := masked(&p)
 	st := Status{
 		Status:         r.Status,
 		Sequence:       r.Sequence,
-		MaskedName:     turnero.MaskName(p.GivenNames + " " + p.FamilyNames),
-		MaskedDocument: turnero.MaskDocument(p.Document),
+		MaskedName:     name,
+		MaskedDocument: document,
 		DocumentType:   p.DocumentType,
 		ReceivedAt:     r.ReceivedAt,
 	}
