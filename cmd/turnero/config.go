@@ -25,6 +25,7 @@ type serveConfig struct {
 	KeyFile         string
 	QueueSize       int
 	MaxBatch        int
+	CommitLinger    time.Duration
 	AllocateBatch   int
 	ShutdownTimeout time.Duration
 	// DebugAddr serves Go's pprof profiles, for measuring the hot path; off
@@ -44,6 +45,7 @@ func defaultServeConfig() serveConfig {
 		Addr:            "127.0.0.1:8080",
 		QueueSize:       intake.DefaultConfig.QueueSize,
 		MaxBatch:        intake.DefaultConfig.MaxBatch,
+		CommitLinger:    intake.DefaultConfig.CommitLinger,
 		AllocateBatch:   allocate.ServeConfig.Batch,
 		ShutdownTimeout: 30 * time.Second,
 		Allocate:        true,
@@ -76,6 +78,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "key file for personal data (env TURNERO_KEY_FILE); without one, a key is created in the data directory for trying turnero out; required with --db")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "registrations waiting for the writer before new ones get 503")
 	fs.IntVar(&c.MaxBatch, "batch", c.MaxBatch, "largest number of registrations committed in one transaction")
+	fs.DurationVar(&c.CommitLinger, "commit-linger", c.CommitLinger, "how long the writer waits for more registrations when several are queued (larger batches under load; 0 turns it off)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
 	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as `turnero allocate`)")
 	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
@@ -108,6 +111,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.MaxBatch < 1 || c.MaxBatch > 10_000 {
 		return fmt.Errorf("setting batch: must be between 1 and 10000, got %d", c.MaxBatch)
+	}
+	if c.CommitLinger < 0 || c.CommitLinger > 100*time.Millisecond {
+		return fmt.Errorf("setting commit-linger: must be between 0 and 100ms, got %s", c.CommitLinger)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < turnero.MinTokenLength {
 		return fmt.Errorf("setting TURNERO_ADMIN_TOKEN: must be at least %d characters (use a long random string)", turnero.MinTokenLength)

@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	defer db.Close()
 
 	m := metrics.New()
-	in, err := intake.New(intake.Config{QueueSize: cfg.QueueSize, MaxBatch: cfg.MaxBatch}, c, keys, db, turnero.SystemClock{}, m, log.With("component", "intake"))
+	in, err := intake.New(intake.Config{QueueSize: cfg.QueueSize, MaxBatch: cfg.MaxBatch, CommitLinger: cfg.CommitLinger}, c, keys, db, turnero.SystemClock{}, m, log.With("component", "intake"))
 	if err != nil {
 		return err
 	}

@@ -30,12 +30,18 @@ type Config struct {
 	// answering (a database restarting, a full disk) turns into 503s for
 	// the people waiting, not into requests that hang.
 	CommitTimeout time.Duration
+	// CommitLinger is how long the writer waits for more registrations
+	// when it finds several already queued: under load, a little patience
+	// buys batches several times larger, hence fewer commits, fsyncs and
+	// wake-ups per person. A lone request at a quiet time is committed at
+	// once. Zero turns it off.
+	CommitLinger time.Duration
 }
 
 // DefaultConfig is sized for a 2-core machine at several thousand
 // registrations a second: a second of queue at most, batches that commit in a
 // few milliseconds.
-var DefaultConfig = Config{QueueSize: 8192, MaxBatch: 1024, CommitTimeout: 10 * time.Second}
+var DefaultConfig = Config{QueueSize: 8192, MaxBatch: 1024, CommitTimeout: 10 * time.Second, CommitLinger: 2 * time.Millisecond}
 
 // Observer receives what the writer does, for metrics. Implementations must
 // be cheap and must not block.
@@ -67,6 +73,7 @@ type Service struct {
 	observer Observer
 	maxBatch int
 	timeout  time.Duration
+	linger   time.Duration
 
 	mu      sync.RWMutex // guards closed against sends on a closed queue
 	closed  bool
@@ -83,6 +90,9 @@ func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.Regis
 	if cfg.QueueSize < 1 || cfg.MaxBatch < 1 {
 		return nil, fmt.Errorf("intake: queue size and batch size must be positive, got %d and %d", cfg.QueueSize, cfg.MaxBatch)
 	}
+	if cfg.CommitLinger < 0 || cfg.CommitLinger > time.Second {
+		return nil, fmt.Errorf("intake: commit linger must be between 0 and 1s, got %s", cfg.CommitLinger)
+	}
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = DefaultConfig.CommitTimeout
 	}
@@ -93,6 +103,7 @@ func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.Regis
 		campaign: c, keys: keys, store: store, clock: clock, log: log, observer: obs,
 		maxBatch: cfg.MaxBatch,
 		timeout:  cfg.CommitTimeout,
+		linger:   cfg.CommitLinger,
 		queue:    make(chan *pending, cfg.QueueSize),
 		stopped:  make(chan struct{}),
 	}
@@ -262,19 +273,14 @@ func (s *Service) write() {
 	defer close(s.stopped)
 	batch := make([]*pending, 0, s.maxBatch)
 	rows := make([]turnero.NewRegistration, 0, s.maxBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for first := range s.queue {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < s.maxBatch {
-			select {
-			case p, ok := <-s.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, p)
-			default:
-				break fill
-			}
+		batch = s.fill(append(batch[:0], first), nil)
+		if s.linger > 0 && len(batch) > 1 && len(batch) < s.maxBatch {
+			linger.Reset(s.linger)
+			batch = s.fill(batch, linger.C)
+			linger.Stop()
 		}
 		rows = rows[:0]
 		for _, p := range batch {
@@ -299,6 +305,36 @@ func (s *Service) write() {
 			}
 		}
 	}
+}
+
+// fill adds queued registrations to batch, up to maxBatch. With a nil
+// deadline it takes only what is already queued; otherwise it waits for more
+// until the deadline fires.
+func (s *Service) fill(batch []*pending, deadline <-chan time.Time) []*pending {
+	for len(batch) < s.maxBatch {
+		if deadline == nil {
+			select {
+			case p, ok := <-s.queue:
+				if !ok {
+					return batch
+				}
+				batch = append(batch, p)
+			default:
+				return batch
+			}
+			continue
+		}
+		select {
+		case p, ok := <-s.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+		case <-deadline:
+			return batch
+		}
+	}
+	return batch
 }
 
 // Status is what a person sees of their registration. It holds no full

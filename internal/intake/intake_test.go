@@ -32,9 +32,11 @@ type gatedStore struct {
 	gate    chan struct{} // a commit waits for a value, when set
 	entered chan struct{} // signalled when a commit starts waiting
 	fail    atomic.Bool
+	size    atomic.Int64 // registrations in the last commit
 }
 
 func (g *gatedStore) InsertRegistrations(ctx context.Context, batch []turnero.NewRegistration) ([]turnero.InsertOutcome, error) {
+	g.size.Store(int64(len(batch)))
 	if g.gate != nil {
 		g.entered <- struct{}{}
 		<-g.gate
@@ -244,6 +246,37 @@ func TestCloseDrains(t *testing.T) {
 	for _, seq := range []int64{1, 2} {
 		if _, err := store.RegistrationBySequence(context.Background(), seq); err != nil {
 			t.Fatalf("sequence %d after Close: %v", seq, err)
+		}
+	}
+}
+
+// TestCommitLinger: when several registrations are queued, the writer waits
+// up to CommitLinger for more before committing, so one that arrives during
+// the wait joins the same transaction.
+func TestCommitLinger(t *testing.T) {
+	in, store, _ := newService(t, intake.Config{QueueSize: 16, MaxBatch: 16, CommitLinger: time.Second}, true)
+	a := registerAsync(in, request(1))
+	<-store.entered
+	if n := store.size.Load(); n != 1 {
+		t.Fatalf("lone registration committed in a batch of %d", n)
+	}
+	b := registerAsync(in, request(2))
+	c := registerAsync(in, request(3))
+	waitFor(t, "B and C queued", func() bool { return in.QueueDepth() == 2 })
+	store.gate <- struct{}{} // A commits; the writer takes B and C and waits
+	if o := <-a; o.err != nil {
+		t.Fatal(o.err)
+	}
+	waitFor(t, "the writer to take B and C", func() bool { return in.QueueDepth() == 0 })
+	d := registerAsync(in, request(4))
+	<-store.entered
+	if n := store.size.Load(); n != 3 {
+		t.Fatalf("B, C and D committed in a batch of %d, want 3", n)
+	}
+	store.gate <- struct{}{}
+	for _, ch := range []chan outcome{b, c, d} {
+		if o := <-ch; o.err != nil || o.rc.Duplicate {
+			t.Fatalf("lingered registration: %+v, %v", o.rc, o.err)
 		}
 	}
 }
