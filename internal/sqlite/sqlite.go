@@ -37,7 +37,8 @@ type DB struct {
 	// pages short enough (allocate.ServeConfig) for intake to commit between.
 	bulk *sql.DB
 
-	docs *documentIndex
+	docs        *documentIndex
+	checkpoints *checkpointer
 
 	inserts          []*sql.Stmt // on write, one per insertChunks size
 	bySequenceWrite  *sql.Stmt   // on write
@@ -47,7 +48,16 @@ type DB struct {
 	bySequence       *sql.Stmt   // on read
 }
 
-func dsn(path string, readOnly bool) string {
+// role says what a connection pool is for; each gets its own settings.
+type role int
+
+const (
+	roleWrite role = iota
+	roleRead
+	roleCheckpoint
+)
+
+func dsn(path string, r role) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -58,21 +68,23 @@ func dsn(path string, readOnly bool) string {
 	// A larger page cache keeps hot pages in memory (the default 2 MB cache
 	// read pages back with a syscall each), within the intake's memory
 	// budget: 64 MB for the writer, 16 MB for each reader.
-	if readOnly {
-		q.Add("_pragma", "cache_size(-16384)")
-	} else {
-		q.Add("_pragma", "cache_size(-65536)")
-	}
 	// No memory-mapped I/O: each of the five connections mapped the file
 	// on its own, and the process's resident size counted the database up
 	// to five times (1 GB at 800,000 registrations for a 180 MB file).
-	if readOnly {
+	switch r {
+	case roleRead:
+		q.Add("_pragma", "cache_size(-16384)")
 		q.Add("_pragma", "query_only(1)")
-	} else {
+	case roleWrite:
+		q.Add("_pragma", "cache_size(-65536)")
+		// The checkpointer copies the WAL back, not the commits (checkpoint.go).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 		// Write transactions take the lock at BEGIN: a deferred transaction
 		// that reads then writes fails at once with "database is locked" when
 		// another writer got there first.
 		q.Set("_txlock", "immediate")
+	case roleCheckpoint:
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -80,7 +92,7 @@ func dsn(path string, readOnly bool) string {
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
-	write, err := sql.Open("sqlite", dsn(path, false))
+	write, err := sql.Open("sqlite", dsn(path, roleWrite))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -92,7 +104,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	read, err := sql.Open("sqlite", dsn(path, true))
+	read, err := sql.Open("sqlite", dsn(path, roleRead))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
@@ -102,6 +114,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxLifetime(0)
 	db.read = newReadPool(read)
+	if db.checkpoints, err = startCheckpointer(ctx, path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -196,6 +212,9 @@ func (db *DB) Close() error {
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
+	}
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
 	}
 	errs = append(errs, db.write.Close())
 	return errors.Join(errs...)

@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// checkpointEvery is how often the checkpointer copies the WAL back into
+// the database file.
+const checkpointEvery = 100 * time.Millisecond
+
+// checkpointer copies committed WAL frames into the database file on a
+// connection of its own, so that no commit pays for it. With SQLite's
+// automatic checkpoint the connection whose commit crossed 1,000 WAL pages
+// did the copy and the fsync of the database file before it could answer,
+// and every registration queued behind it waited; during a large allocation
+// that happened every few commits. A PASSIVE checkpoint takes no lock that
+// writers need, so commits go on while it runs.
+type checkpointer struct {
+	conn    *sql.DB
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func startCheckpointer(ctx context.Context, path string) (*checkpointer, error) {
+	conn, err := sql.Open("sqlite", dsn(path, roleCheckpoint))
+	if err != nil {
+		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
+	}
+	conn.SetMaxOpenConns(1)
+	conn.SetMaxIdleConns(1)
+	conn.SetConnMaxLifetime(0)
+	if err := conn.PingContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
+	}
+	c := &checkpointer{conn: conn, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go c.run()
+	return c, nil
+}
+
+func (c *checkpointer) run() {
+	defer close(c.stopped)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		// A checkpoint that fails (the disk full, say) loses nothing: the
+		// frames stay in the WAL, readers still see them, and the next tick
+		// tries again. The commits, which share the disk, report the cause.
+		_ = c.once(context.Background())
+	}
+}
+
+// once runs one PASSIVE checkpoint: it copies what no reader still needs
+// and never waits for a lock.
+func (c *checkpointer) once(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("wal checkpoint: %w", err)
+	}
+	return nil
+}
+
+// close stops the loop; the last connection to close checkpoints the rest.
+func (c *checkpointer) close() error {
+	close(c.stop)
+	<-c.stopped
+	return c.conn.Close()
+}
