@@ -96,7 +96,7 @@ if [[ $what == all || $what == alloc ]]; then
   head -60000 "$out/targets.json" > "$out/targets-a.json"; tail -60000 "$out/targets.json" > "$out/targets-b.json"
   echo "-- without allocation"
   "$VEGETA" attack -format=json -targets="$out/targets-a.json" -rate=2000 -duration=30s -max-workers=4000 |
-    "$VEGETA" report -type=text | grep -E "Latencies|Success|Status"
+    tee "$out/vegeta-idle.bin" | "$VEGETA" report -type=text | grep -E "Latencies|Success|Status"
   for g in $(curl -s -H "Authorization: Bearer $TURNERO_ADMIN_TOKEN" "http://$TURNERO/v1/admin/groups" |
              grep -o '"group":"[^"]*"' | cut -d'"' -f4); do
     curl -s -o /dev/null -X POST -H "Authorization: Bearer $TURNERO_ADMIN_TOKEN" "http://$TURNERO/v1/admin/groups/$g/open"
@@ -106,8 +106,9 @@ if [[ $what == all || $what == alloc ]]; then
       -H "Authorization: Bearer $TURNERO_ADMIN_TOKEN" "http://$TURNERO/v1/admin/allocations" ) &
   allocator=$!
   "$VEGETA" attack -format=json -targets="$out/targets-b.json" -rate=2000 -duration=30s -max-workers=4000 |
-    "$VEGETA" report -type=text | grep -E "Latencies|Success|Status"
+    tee "$out/vegeta-allocating.bin" | "$VEGETA" report -type=text | grep -E "Latencies|Success|Status"
   wait "$allocator" || true
   echo "allocation answer: $(head -c 300 "$out/alloc.json")"
+  echo "vegeta results (per-request, for vegeta encode/plot): $out/vegeta-idle.bin $out/vegeta-allocating.bin"
   stop_turnero
 fi

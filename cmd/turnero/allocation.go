@@ -38,6 +38,7 @@ func startAllocation(ctx context.Context, cfg serveConfig, c *turnero.Campaign, 
 	acfg := allocate.ServeConfig
 	acfg.Every = cfg.AllocateEvery
 	acfg.Batch = cfg.AllocateBatch
+	acfg.Duty = cfg.AllocateDuty
 	a, err := allocate.New(acfg, as, c, clock, log.With("component", "allocator"))
 	if err != nil {
 		return nil, err

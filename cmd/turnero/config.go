@@ -27,6 +27,7 @@ type serveConfig struct {
 	MaxBatch        int
 	CommitLinger    time.Duration
 	AllocateBatch   int
+	AllocateDuty    float64
 	ShutdownTimeout time.Duration
 	// DebugAddr serves Go's pprof profiles, for measuring the hot path; off
 	// when empty. Never expose it publicly.
@@ -47,6 +48,7 @@ func defaultServeConfig() serveConfig {
 		MaxBatch:        intake.DefaultConfig.MaxBatch,
 		CommitLinger:    intake.DefaultConfig.CommitLinger,
 		AllocateBatch:   allocate.ServeConfig.Batch,
+		AllocateDuty:    allocate.ServeConfig.Duty,
 		ShutdownTimeout: 30 * time.Second,
 		Allocate:        true,
 	}
@@ -82,6 +84,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
 	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as `turnero allocate`)")
 	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
+	fs.Float64Var(&c.AllocateDuty, "allocate-duty", c.AllocateDuty, "share of the time the allocator inside serve may work, above 0 and at most 1 (1: as fast as it can; less leaves intake more of the processors)")
 	fs.IntVar(&c.AllocateBatch, "allocate-batch", c.AllocateBatch, "people the allocator commits per transaction: fewer holds the write lock for less time, more allocates faster")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight on SIGTERM")
 }
@@ -108,6 +111,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.AllocateBatch < 1 || c.AllocateBatch > 100_000 {
 		return fmt.Errorf("setting allocate-batch: must be between 1 and 100000, got %d", c.AllocateBatch)
+	}
+	if !(c.AllocateDuty > 0 && c.AllocateDuty <= 1) {
+		return fmt.Errorf("setting allocate-duty: must be above 0 and at most 1, got %v", c.AllocateDuty)
 	}
 	if c.MaxBatch < 1 || c.MaxBatch > 10_000 {
 		return fmt.Errorf("setting batch: must be between 1 and 10000, got %d", c.MaxBatch)
