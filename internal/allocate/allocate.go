@@ -59,7 +59,10 @@ var DefaultConfig = Config{Page: 50_000, Batch: 20_000}
 //     for up to 2 s (see sqlite.DB.bulk); read through the writer's
 //     connection in pages of 2,000, p99 was 39 ms, the run 9 s;
 //   - 250 people per transaction and working half the time (Duty 0.5):
-//     p99 20 ms against 15 ms with no allocation, the run ~35 s.
+//     p99 20 ms against 15 ms with no allocation, the run ~35 s;
+//   - once SQLite's checkpoints left the commit path (sqlite/checkpoint.go)
+//     and intake's writer lingered for larger batches: p99 10-13 ms, the
+//     run 20-26 s; at full speed (Duty 1, --allocate-duty) 13-21 ms, 10-11 s.
 //
 // `turnero allocate` (DefaultConfig) still runs at full speed.
 var ServeConfig = Config{Page: 2_000, Batch: 250, Yield: true, Duty: 0.5}
