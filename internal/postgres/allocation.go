@@ -669,21 +669,17 @@ func scanAppointments(row pgx.Row) (int64, []turnero.Appointment, error) {
 	return seq, bookingAppointments(seq, center, vaccine, source, d1, s1, l1, d2, s2, l2, c2), nil
 }
 
-// bookingAppointments turns a booking row into its appointments by dose. A
-// dose 2 without a start is waiting to be booked again: no appointment.
+// bookingAppointments turns a booking row, in PostgreSQL's types, into its
+// appointments by dose.
 func bookingAppointments(seq int64, center, vaccine, source string, d1 time.Time, s1 string, l1 *string,
 	d2 *time.Time, s2, l2, c2 *string) []turnero.Appointment {
-	out := []turnero.Appointment{{Registration: seq, Dose: 1, Center: center, Start: d1.UTC(),
-		Vaccine: vaccine, State: s1, Lot: deref(l1), Source: source}}
+	b := turnero.BookingRow{Sequence: seq, Center: center, Vaccine: vaccine, Source: source,
+		Dose1Start: d1, Dose1State: s1, Dose1Lot: deref(l1),
+		Dose2State: deref(s2), Dose2Lot: deref(l2), Dose2Center: deref(c2)}
 	if d2 != nil {
-		center2 := center
-		if c2 != nil {
-			center2 = *c2
-		}
-		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center2, Start: d2.UTC(),
-			Vaccine: vaccine, State: deref(s2), Lot: deref(l2), Source: source})
+		b.Dose2Start = *d2
 	}
-	return out
+	return b.Appointments()
 }
 
 func deref(s *string) string {

@@ -632,21 +632,17 @@ func scanAppointments(sc interface{ Scan(...any) error }) (int64, []turnero.Appo
 	return seq, bookingAppointments(seq, center, vaccine, source, d1, s1, l1.String, d2, s2, l2, c2), nil
 }
 
-// bookingAppointments turns a booking row into its appointments by dose. A
-// dose 2 without a start is waiting to be booked again: no appointment.
+// bookingAppointments turns a booking row, in SQLite's types, into its
+// appointments by dose.
 func bookingAppointments(seq int64, center, vaccine, source string, d1 int64, s1, l1 string,
 	d2 sql.NullInt64, s2, l2, c2 sql.NullString) []turnero.Appointment {
-	out := []turnero.Appointment{{Registration: seq, Dose: 1, Center: center, Start: time.Unix(d1, 0).UTC(),
-		Vaccine: vaccine, State: s1, Lot: l1, Source: source}}
+	b := turnero.BookingRow{Sequence: seq, Center: center, Vaccine: vaccine, Source: source,
+		Dose1Start: time.Unix(d1, 0), Dose1State: s1, Dose1Lot: l1,
+		Dose2State: s2.String, Dose2Lot: l2.String, Dose2Center: c2.String}
 	if d2.Valid {
-		center2 := center
-		if c2.Valid {
-			center2 = c2.String
-		}
-		out = append(out, turnero.Appointment{Registration: seq, Dose: 2, Center: center2, Start: time.Unix(d2.Int64, 0).UTC(),
-			Vaccine: vaccine, State: s2.String, Lot: l2.String, Source: source})
+		b.Dose2Start = time.Unix(d2.Int64, 0)
 	}
-	return out
+	return b.Appointments()
 }
 
 // AppointmentsOf lists a registration's appointments by dose.

@@ -42,6 +42,35 @@ type Appointment struct {
 	Source       string
 }
 
+// BookingRow is a booking as both storage engines keep it: one row per
+// person, both doses in it.
+type BookingRow struct {
+	Sequence                int64
+	Center, Vaccine, Source string
+	Dose1Start              time.Time
+	Dose1State, Dose1Lot    string
+	// Dose2Start is zero for a one-dose vaccine, and for a second dose
+	// waiting to be booked again: no appointment then.
+	Dose2Start           time.Time
+	Dose2State, Dose2Lot string
+	Dose2Center          string // empty: dose 1's center
+}
+
+// Appointments turns the row into its appointments by dose.
+func (b BookingRow) Appointments() []Appointment {
+	out := []Appointment{{Registration: b.Sequence, Dose: 1, Center: b.Center, Start: b.Dose1Start.UTC(),
+		Vaccine: b.Vaccine, State: b.Dose1State, Lot: b.Dose1Lot, Source: b.Source}}
+	if !b.Dose2Start.IsZero() {
+		center := b.Center
+		if b.Dose2Center != "" {
+			center = b.Dose2Center
+		}
+		out = append(out, Appointment{Registration: b.Sequence, Dose: 2, Center: center, Start: b.Dose2Start.UTC(),
+			Vaccine: b.Vaccine, State: b.Dose2State, Lot: b.Dose2Lot, Source: b.Source})
+	}
+	return out
+}
+
 // GroupState is how far a priority group has been served.
 type GroupState struct {
 	Group string
