@@ -103,7 +103,7 @@ func (c *Campaign) Validate() error {
 	bad := func(field, format string, args ...any) error {
 		return &CampaignError{Field: field, Problem: fmt.Sprintf(format, args...)}
 	}
-	if !validID(c.ID) {
+	if !ValidID(c.ID) {
 		return bad("id", "must be 1-64 lowercase letters, digits, '-' or '_', got %q", c.ID)
 	}
 	if strings.TrimSpace(c.Name) == "" {
@@ -168,7 +168,7 @@ func (c *Campaign) Validate() error {
 	}
 	for i, v := range c.Vaccines {
 		f := fmt.Sprintf("vaccines[%d]", i)
-		if !validID(v.ID) || seen["vac:"+v.ID] {
+		if !ValidID(v.ID) || seen["vac:"+v.ID] {
 			return bad(f+".id", "must be a unique lowercase identifier, got %q", v.ID)
 		}
 		seen["vac:"+v.ID] = true
@@ -187,7 +187,7 @@ func (c *Campaign) Validate() error {
 	}
 	for i, g := range c.Groups {
 		f := fmt.Sprintf("groups[%d]", i)
-		if !validID(g.ID) || seen["grp:"+g.ID] {
+		if !ValidID(g.ID) || seen["grp:"+g.ID] {
 			return bad(f+".id", "must be a unique lowercase identifier, got %q", g.ID)
 		}
 		seen["grp:"+g.ID] = true
@@ -333,9 +333,7 @@ func AgeAt(birth, day time.Time) int {
 
 // ValidID reports whether s may be the id of a campaign, a vaccine or a
 // group: 1 to 64 of a-z, 0-9, '-' and '_'.
-func ValidID(s string) bool { return validID(s) }
-
-func validID(s string) bool {
+func ValidID(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
 	}
