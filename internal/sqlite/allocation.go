@@ -192,7 +192,7 @@ func (db *DB) AllocationState(ctx context.Context) (int64, []turnero.GroupState,
 // writes nothing.
 func (db *DB) AllocationSnapshot(ctx context.Context, from time.Time) (turnero.AllocationSnapshot, error) {
 	var s turnero.AllocationSnapshot
-	tx, err := db.bulk.BeginTx(ctx, nil)
+	tx, err := db.bulk().BeginTx(ctx, nil)
 	if err != nil {
 		return s, fmt.Errorf("allocation snapshot: %w", err)
 	}
@@ -227,7 +227,7 @@ func (db *DB) AllocationSnapshot(ctx context.Context, from time.Time) (turnero.A
 // (grp, group_ordinal) index and reads each row by its primary key; within a
 // group both increase together, so the table is read in order too.
 func (db *DB) waitingPage(ctx context.Context, group string, after int64, limit int) ([]turnero.Candidate, error) {
-	rows, err := db.bulk.QueryContext(ctx, `SELECT sequence, group_ordinal, department, age FROM registrations
+	rows, err := db.bulk().QueryContext(ctx, `SELECT sequence, group_ordinal, department, age FROM registrations
 		WHERE grp = ? AND group_ordinal > ? AND status = 'waiting' ORDER BY group_ordinal LIMIT ?`, group, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("waiting after %d in %s: %w", after, group, err)
@@ -249,7 +249,7 @@ func (db *DB) waitingPage(ctx context.Context, group string, after int64, limit 
 
 // PendingAfter pages through a group's not-yet-placed list in order.
 func (db *DB) PendingAfter(ctx context.Context, group string, after int64, limit int) ([]turnero.Pending, error) {
-	rows, err := db.bulk.QueryContext(ctx, `SELECT sequence, group_ordinal, department, age, reason, since
+	rows, err := db.bulk().QueryContext(ctx, `SELECT sequence, group_ordinal, department, age, reason, since
 		FROM allocation_pending WHERE grp = ? AND group_ordinal > ? ORDER BY group_ordinal LIMIT ?`, group, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending after %d in %s: %w", after, group, err)

@@ -30,13 +30,10 @@ type checkpointer struct {
 }
 
 func startCheckpointer(ctx context.Context, path string) (*checkpointer, error) {
-	conn, err := sql.Open("sqlite", dsn(path, roleCheckpoint))
+	conn, err := openOne(path, roleCheckpoint)
 	if err != nil {
 		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
 	}
-	conn.SetMaxOpenConns(1)
-	conn.SetMaxIdleConns(1)
-	conn.SetConnMaxLifetime(0)
 	if err := conn.PingContext(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)

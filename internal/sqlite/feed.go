@@ -199,7 +199,7 @@ func (db *DB) WaitingAfter(ctx context.Context, group string, after int64, limit
 			return out, err
 		}
 		last := page[len(page)-1].Ordinal
-		rows, err := db.bulk.QueryContext(ctx, `SELECT group_ordinal FROM bookings WHERE grp = ? AND group_ordinal > ? AND group_ordinal <= ?`,
+		rows, err := db.bulk().QueryContext(ctx, `SELECT group_ordinal FROM bookings WHERE grp = ? AND group_ordinal > ? AND group_ordinal <= ?`,
 			group, after, last)
 		if err != nil {
 			return nil, fmt.Errorf("booked past %d in %s: %w", after, group, err)

@@ -23,20 +23,9 @@ var migrations embed.FS
 
 // DB is an open turnero database.
 type DB struct {
-	path  string
-	write *sql.DB // one connection: SQLite has one writer at a time
-	read  *readPool
-	// bulk is where the allocator's long reads go: the writer's connection.
-	// In WAL mode a connection empties its page cache whenever another one
-	// has written since its last read, and modernc's SQLite keeps every
-	// connection's pages in one group under one lock. A reader that had
-	// scanned tens of thousands of rows freed them all, page by page, under
-	// that lock, at its next read, and intake's writer waited for it: up to
-	// 2 s at the start of an allocation run. The writer's own cache is never
-	// emptied (no one else writes), so the allocator reads through it, in
-	// pages short enough (allocate.ServeConfig) for intake to commit between.
-	bulk *sql.DB
-
+	path        string
+	write       *sql.DB // one connection: SQLite has one writer at a time
+	read        *readPool
 	docs        *documentIndex
 	checkpoints *checkpointer
 
@@ -89,17 +78,38 @@ func dsn(path string, r role) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
+// openOne opens a pool of one connection, kept for the life of the DB: the
+// writer (SQLite has one at a time) and the checkpointer.
+func openOne(path string, r role) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(path, r))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+// bulk is where the allocator's long reads go: the writer's connection.
+// In WAL mode a connection empties its page cache whenever another one has
+// written since its last read, and modernc's SQLite keeps every
+// connection's pages in one group under one lock. A reader that had scanned
+// tens of thousands of rows freed them all, page by page, under that lock,
+// at its next read, and intake's writer waited for it: up to 2 s at the
+// start of an allocation run. The writer's own cache is never emptied (no
+// one else writes), so the allocator reads through it, in pages short
+// enough (allocate.ServeConfig) for intake to commit between.
+func (db *DB) bulk() *sql.DB { return db.write }
+
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
-	write, err := sql.Open("sqlite", dsn(path, roleWrite))
+	write, err := openOne(path, roleWrite)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxLifetime(0)
-	db := &DB{path: path, write: write, bulk: write, docs: newDocumentIndex()}
+	db := &DB{path: path, write: write, docs: newDocumentIndex()}
 	if err := db.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
