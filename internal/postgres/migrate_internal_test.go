@@ -11,6 +11,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/turnero/turnero/internal/postgres/pgtest"
+	"github.com/turnero/turnero/internal/storetest"
 )
 
 // TestMigrationQueuesOldMissedSecondDoses: the same upgrade as the SQLite
@@ -70,19 +71,7 @@ func TestMigrationQueuesOldMissedSecondDoses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	queued, err := db.SecondDosesAfter(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(queued) != 2 {
-		t.Fatalf("queued %d second doses, want 2: %+v", len(queued), queued)
-	}
-	for i, sd := range queued {
-		if sd.Sequence != int64(i+1) || sd.Vaccine != "sinovac" || sd.Center != "c1" || sd.Reason != "no_show" ||
-			!sd.Earliest.Equal(dose2) || sd.Department != []string{"Montevideo", "Canelones"}[i] {
-			t.Errorf("queued second dose %d: %+v", i, sd)
-		}
-	}
+	storetest.CheckMissedSecondDosesQueued(t, db, dose2)
 	slot := func(at time.Time) (regs []string, booked int) {
 		t.Helper()
 		if err := db.read.QueryRow(ctx, `SELECT regs, booked FROM slots WHERE start = $1`, at).Scan(&regs, &booked); err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/turnero/turnero/internal/storetest"
 )
 
 // TestMigrationQueuesOldMissedSecondDoses: a database from before second
@@ -64,19 +66,7 @@ func TestMigrationQueuesOldMissedSecondDoses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	queued, err := db.SecondDosesAfter(ctx, 0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(queued) != 2 {
-		t.Fatalf("queued %d second doses, want 2: %+v", len(queued), queued)
-	}
-	for i, sd := range queued {
-		if sd.Sequence != int64(i+1) || sd.Vaccine != "sinovac" || sd.Center != "c1" || sd.Reason != "no_show" ||
-			sd.Earliest.Unix() != dose2 || sd.Department != []string{"Montevideo", "Canelones"}[i] {
-			t.Errorf("queued second dose %d: %+v", i, sd)
-		}
-	}
+	storetest.CheckMissedSecondDosesQueued(t, db, time.Unix(dose2, 0))
 	var regs string
 	var booked int
 	if err := db.write.QueryRowContext(ctx, `SELECT regs, booked FROM slots WHERE start = ?`, dose2).Scan(&regs, &booked); err != nil {

@@ -557,3 +557,25 @@ func allocate(ctx context.Context, s turnero.AllocationStore, group string, size
 		}
 	}
 }
+
+// CheckMissedSecondDosesQueued checks what the upgrade to migration 00009
+// of either engine leaves in the queue of second doses, for the fixture both
+// engines' tests build: registrations 1 (Montevideo) and 2 (Canelones) given
+// dose 1 of sinovac at center c1 and marked no_show for dose 2 at missed;
+// registration 3's dose 2 given.
+func CheckMissedSecondDosesQueued(t *testing.T, store turnero.AllocationStore, missed time.Time) {
+	t.Helper()
+	queued, err := store.SecondDosesAfter(context.Background(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != 2 {
+		t.Fatalf("queued %d second doses, want 2: %+v", len(queued), queued)
+	}
+	for i, sd := range queued {
+		if sd.Sequence != int64(i+1) || sd.Vaccine != "sinovac" || sd.Center != "c1" || sd.Reason != "no_show" ||
+			!sd.Earliest.Equal(missed) || sd.Department != []string{"Montevideo", "Canelones"}[i] {
+			t.Errorf("queued second dose %d: %+v", i, sd)
+		}
+	}
+}
