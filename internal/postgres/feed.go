@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -180,47 +179,4 @@ func feedPage(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]turn
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// BookExternal books one registration as the allocator would, through the
-// same commit (booking row, slot counts under their CHECK, outbox), holding
-// the registration's row and then the allocation version's row: it always
-// moves the version, so an allocator that computed against the old counts
-// is refused.
-func (db *DB) BookExternal(ctx context.Context, b turnero.Booking, slots []turnero.SlotBooking, at time.Time) error {
-	return db.inTx(ctx, fmt.Sprintf("external booking of %d", b.Sequence), func(tx pgx.Tx) error {
-		rec, err := readBookingRecord(ctx, tx, b.Sequence, true)
-		if err != nil {
-			return err
-		}
-		r := rec.Registration
-		switch {
-		case r.Status == turnero.StatusCancelled:
-			return turnero.ErrAlreadyCancelled
-		case len(rec.Appointments) > 0:
-			return turnero.ErrAlreadyScheduled
-		}
-		var version int64
-		if err := tx.QueryRow(ctx, `SELECT version FROM allocation_state WHERE id = 1 FOR UPDATE`).Scan(&version); err != nil {
-			return fmt.Errorf("external booking: %w", err)
-		}
-		for _, s := range slots {
-			var booked int32
-			err := tx.QueryRow(ctx, `SELECT booked FROM slots WHERE start = $1 AND center = $2`, s.Start, s.Center).Scan(&booked)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("external booking: %w", err)
-			}
-			if int(booked)+s.Booked > s.Capacity {
-				return turnero.ErrSlotFull
-			}
-		}
-		b.Candidate = turnero.Candidate{Sequence: r.Sequence, Ordinal: r.GroupOrdinal, Group: r.Group, Department: r.Department, Age: r.Age}
-		if err := commitAllocation(ctx, tx, turnero.AllocationBatch{Version: version, At: at, Bookings: []turnero.Booking{b}, Slots: slots}); err != nil {
-			return fmt.Errorf("external booking of %d: %w", r.Sequence, err)
-		}
-		if rec.Pending {
-			return unpend(ctx, tx, r)
-		}
-		return nil
-	})
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"github.com/turnero/turnero/internal/booking"
 )
 
 //go:embed migrations/*.sql
@@ -49,8 +51,11 @@ const (
 	lockSpaceLeader        int32 = 0x6c656164 // "lead"
 )
 
-// DB is an open turnero database on PostgreSQL.
+// DB is an open turnero database on PostgreSQL. The booking rules (package
+// booking) are embedded over this engine's primitives (booking.go).
 type DB struct {
+	booking.Rules
+
 	// write holds one connection: each node has a single writer (package
 	// intake), and a pool of its own means readers can never keep it waiting.
 	write *pgxpool.Pool
@@ -120,6 +125,7 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	params["plan_cache_mode"] = "force_custom_plan"
 
 	db := &DB{}
+	db.Rules = booking.New(engine{db})
 	if db.read, err = pgxpool.NewWithConfig(ctx, readCfg); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}

@@ -62,8 +62,13 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	}
 	r.Age, r.ReceivedAt = int(age), r.ReceivedAt.UTC()
 	if bSeq != nil {
-		v.Appointments = bookingAppointments(*bSeq, deref(bCenter), deref(bVaccine), deref(bSource), *d1, deref(s1), l1,
-			d2, s2, l2, c2)
+		b := turnero.BookingRow{Sequence: *bSeq, Center: deref(bCenter), Vaccine: deref(bVaccine), Source: deref(bSource),
+			Dose1Start: *d1, Dose1State: deref(s1), Dose1Lot: deref(l1),
+			Dose2State: deref(s2), Dose2Lot: deref(l2), Dose2Center: deref(c2)}
+		if d2 != nil {
+			b.Dose2Start = *d2
+		}
+		v.Appointments = b.Appointments()
 	}
 	if cID != nil {
 		row := rowOf{*cID, deref(cDept), deref(cDef)}

@@ -3,34 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/turnero/turnero/internal/booking"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
 var _ turnero.AllocationStore = (*DB)(nil)
-
-// centerDefinition is the JSON a center's row keeps: everything but the id
-// and department, which are columns.
-type centerDefinition struct {
-	Name       string                    `json:"name"`
-	Locality   string                    `json:"locality,omitempty"`
-	Address    string                    `json:"address,omitempty"`
-	Latitude   float64                   `json:"latitude"`
-	Longitude  float64                   `json:"longitude"`
-	Vaccines   []string                  `json:"vaccines"`
-	Days       []time.Weekday            `json:"days"`
-	Opens      int                       `json:"opens"`
-	Closes     int                       `json:"closes"`
-	SlotMin    int                       `json:"slot_minutes"`
-	PerSlot    int                       `json:"people_per_slot"`
-	Exceptions []turnero.CenterException `json:"exceptions,omitempty"`
-}
 
 // UpsertCenters stores centers by id in one transaction.
 func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error {
@@ -47,15 +29,11 @@ func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error
 	}
 	now := time.Now().UnixMilli()
 	for _, c := range centers {
-		def, err := json.Marshal(centerDefinition{
-			Name: c.Name, Locality: c.Locality, Address: c.Address, Latitude: c.Latitude, Longitude: c.Longitude,
-			Vaccines: c.Vaccines, Days: c.Days, Opens: c.Opens, Closes: c.Closes, SlotMin: c.SlotMinutes,
-			PerSlot: c.PerSlot, Exceptions: c.Exceptions,
-		})
+		def, err := booking.EncodeCenter(c)
 		if err != nil {
-			return fmt.Errorf("encode center %s: %w", c.ID, err)
+			return err
 		}
-		if _, err := st.ExecContext(ctx, c.ID, c.Department, string(def), now); err != nil {
+		if _, err := st.ExecContext(ctx, c.ID, c.Department, def, now); err != nil {
 			return fmt.Errorf("upsert center %s: %w", c.ID, err)
 		}
 	}
@@ -73,20 +51,7 @@ func scanCenter(sc interface{ Scan(...any) error }) (turnero.Center, error) {
 	if err := sc.Scan(&id, &dept, &def); err != nil {
 		return turnero.Center{}, err
 	}
-	return decodeCenter(id, dept, def)
-}
-
-// decodeCenter builds a center from its row.
-func decodeCenter(id, dept, def string) (turnero.Center, error) {
-	c := turnero.Center{ID: id, Department: dept}
-	var d centerDefinition
-	if err := json.Unmarshal([]byte(def), &d); err != nil {
-		return c, fmt.Errorf("decode center %s: %w", c.ID, err)
-	}
-	c.Name, c.Locality, c.Address, c.Latitude, c.Longitude = d.Name, d.Locality, d.Address, d.Latitude, d.Longitude
-	c.Vaccines, c.Days, c.Opens, c.Closes, c.SlotMinutes, c.PerSlot, c.Exceptions =
-		d.Vaccines, d.Days, d.Opens, d.Closes, d.SlotMin, d.PerSlot, d.Exceptions
-	return c, nil
+	return booking.DecodeCenter(id, dept, def)
 }
 
 // Centers lists every center by id.
@@ -223,30 +188,6 @@ func (db *DB) AllocationSnapshot(ctx context.Context, from time.Time) (turnero.A
 	return s, nil
 }
 
-// waitingPage pages through a group's waiting list in order. It walks the
-// (grp, group_ordinal) index and reads each row by its primary key; within a
-// group both increase together, so the table is read in order too.
-func (db *DB) waitingPage(ctx context.Context, group string, after int64, limit int) ([]turnero.Candidate, error) {
-	rows, err := db.bulk().QueryContext(ctx, `SELECT sequence, group_ordinal, department, age FROM registrations
-		WHERE grp = ? AND group_ordinal > ? AND status = 'waiting' ORDER BY group_ordinal LIMIT ?`, group, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("waiting after %d in %s: %w", after, group, err)
-	}
-	defer rows.Close()
-	out := make([]turnero.Candidate, 0, min(limit, 65536))
-	for rows.Next() {
-		c := turnero.Candidate{Group: group}
-		if err := rows.Scan(&c.Sequence, &c.Ordinal, &c.Department, &c.Age); err != nil {
-			return nil, fmt.Errorf("waiting after %d in %s: %w", after, group, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("waiting after %d in %s: %w", after, group, err)
-	}
-	return out, nil
-}
-
 // PendingAfter pages through a group's not-yet-placed list in order.
 func (db *DB) PendingAfter(ctx context.Context, group string, after int64, limit int) ([]turnero.Pending, error) {
 	rows, err := db.bulk().QueryContext(ctx, `SELECT sequence, group_ordinal, department, age, reason, since
@@ -322,170 +263,6 @@ func isConstraint(err error) bool {
 	return errors.As(err, &c) && c.Code()&0xff == 19 // SQLITE_CONSTRAINT
 }
 
-func conflict(what string, err error) error {
-	return &turnero.Error{Code: turnero.CodeConflict, Key: turnero.ErrAllocationConflict.Key, Err: fmt.Errorf("%s: %w", what, err)}
-}
-
-// CommitAllocation writes one step of an allocation run in one transaction:
-// the version check, the appointments, the registrations' new status, the
-// slot bookings (their CHECK refuses overbooking), the pending list, the
-// cursors and one outbox row per scheduled registration.
-func (db *DB) CommitAllocation(ctx context.Context, b turnero.AllocationBatch) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin allocation: %w", err)
-	}
-	defer tx.Rollback()
-	if err := commitAllocation(ctx, tx, b); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit allocation: %w", err)
-	}
-	return nil
-}
-
-type slotKey struct {
-	start  int64
-	center string
-}
-
-func commitAllocation(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch) error {
-	res, err := tx.ExecContext(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1 AND version = ?`, b.Version)
-	if err != nil {
-		return fmt.Errorf("allocation version: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return conflict("allocation version", fmt.Errorf("version %d is stale", b.Version))
-	}
-	at := b.At.UnixMilli()
-	if bk := b.Bookings; len(bk) > 0 {
-		for i := range bk {
-			if n := len(bk[i].Starts); n < 1 || n > 2 {
-				return &turnero.Error{Code: turnero.CodeInvalid, Key: "invalid_request",
-					Err: fmt.Errorf("registration %d: %d doses; one or two are booked", bk[i].Sequence, n)}
-			}
-		}
-		// The primary key (grp, group_ordinal) refuses a second booking of
-		// the same person, whoever makes it.
-		_, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO bookings (grp, group_ordinal, sequence, center, vaccine,
-			booked_by, booked_at, dose1_start, dose2_start, dose2_state) VALUES `, ``,
-			10, len(bk), func(i int, dst []any) []any {
-				x := &bk[i]
-				var d2, s2 any
-				if len(x.Starts) > 1 {
-					d2, s2 = x.Starts[1].Unix(), turnero.AppointmentBooked
-				}
-				return append(dst, x.Group, x.Ordinal, x.Sequence, x.Center, x.Vaccine, x.Source, at, x.Starts[0].Unix(), d2, s2)
-			})
-		if isConstraint(err) {
-			return conflict("book registrations", err)
-		}
-		if err != nil {
-			return fmt.Errorf("book registrations: %w", err)
-		}
-		if _, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO outbox (registration, kind, created_at) VALUES `, ``, 3, len(bk),
-			func(i int, dst []any) []any { return append(dst, bk[i].Sequence, turnero.NotifyScheduled, at) }); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-	}
-	if err := rebookSecondDoses(ctx, tx, b.SecondDoses, at); err != nil {
-		return err
-	}
-	if len(b.Bookings) > 0 || len(b.SecondDoses) > 0 {
-		if err := bookSlots(ctx, tx, b); err != nil {
-			return err
-		}
-	}
-	delta := map[string]int64{}
-	if len(b.NewPending) > 0 {
-		_, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO allocation_pending (sequence, grp, group_ordinal, department, age, reason, since) VALUES `, ``,
-			7, len(b.NewPending), func(i int, dst []any) []any {
-				p := &b.NewPending[i]
-				return append(dst, p.Sequence, p.Group, p.Ordinal, p.Department, p.Age, p.Reason, p.Since.UnixMilli())
-			})
-		if isConstraint(err) {
-			return conflict("pending", err)
-		}
-		if err != nil {
-			return fmt.Errorf("pending: %w", err)
-		}
-		for _, p := range b.NewPending {
-			delta[p.Group]++
-		}
-	}
-	if len(b.Resolved) > 0 {
-		seqs := make([]int64, len(b.Resolved))
-		for i, r := range b.Resolved {
-			seqs[i] = r.Sequence
-			delta[r.Group]--
-		}
-		n, err := execIn(ctx, tx, `DELETE FROM allocation_pending WHERE sequence IN `, seqs)
-		if err != nil {
-			return fmt.Errorf("resolve pending: %w", err)
-		}
-		if n != int64(len(seqs)) {
-			return conflict("resolve pending", fmt.Errorf("%d of %d pending registrations are gone", int64(len(seqs))-n, len(seqs)))
-		}
-	}
-	for g := range b.Cursors {
-		if _, ok := delta[g]; !ok {
-			delta[g] = 0
-		}
-	}
-	for g, d := range delta {
-		cur := b.Cursors[g]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO allocation_groups (grp, cursor, pending) VALUES (?, ?, ?)
-			ON CONFLICT (grp) DO UPDATE SET cursor = max(cursor, excluded.cursor), pending = pending + ?`,
-			g, cur, max(d, 0), d); err != nil {
-			return fmt.Errorf("group %s cursor: %w", g, err)
-		}
-	}
-	return nil
-}
-
-// rebookSecondDoses books second doses again: each booking must be waiting
-// for its dose 2 (dose 1 given, dose 2 empty) with the vaccine the allocator
-// booked, and its person must be in the queue of second doses; else another
-// writer changed it since the snapshot, and the batch is refused.
-func rebookSecondDoses(ctx context.Context, tx *sql.Tx, sds []turnero.SecondDoseBooking, at int64) error {
-	if len(sds) == 0 {
-		return nil
-	}
-	upd, err := tx.PrepareContext(ctx, `UPDATE bookings SET dose2_start = ?, dose2_state = 'booked', dose2_lot = NULL,
-		dose2_center = NULLIF(?, center)
-		WHERE grp = ? AND group_ordinal = ? AND sequence = ? AND vaccine = ? AND dose1_state = 'given' AND dose2_start IS NULL`)
-	if err != nil {
-		return fmt.Errorf("book second doses: %w", err)
-	}
-	defer upd.Close()
-	del, err := tx.PrepareContext(ctx, `DELETE FROM second_doses WHERE sequence = ?`)
-	if err != nil {
-		return fmt.Errorf("book second doses: %w", err)
-	}
-	defer del.Close()
-	for _, sd := range sds {
-		res, err := upd.ExecContext(ctx, sd.Start.Unix(), sd.Center, sd.Group, sd.Ordinal, sd.Sequence, sd.Vaccine)
-		if err != nil {
-			return fmt.Errorf("book second dose of %d: %w", sd.Sequence, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return conflict("book second dose", fmt.Errorf("registration %d is not waiting for a second dose of %s", sd.Sequence, sd.Vaccine))
-		}
-		if res, err = del.ExecContext(ctx, sd.Sequence); err != nil {
-			return fmt.Errorf("book second dose of %d: %w", sd.Sequence, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return conflict("book second dose", fmt.Errorf("registration %d left the queue of second doses", sd.Sequence))
-		}
-	}
-	if _, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO outbox (registration, kind, created_at) VALUES `, ``, 3, len(sds),
-		func(i int, dst []any) []any { return append(dst, sds[i].Sequence, turnero.NotifySecondDose, at) }); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	return nil
-}
-
 // SecondDosesAfter pages through the queue of second doses to book again.
 func (db *DB) SecondDosesAfter(ctx context.Context, after int64, limit int) ([]turnero.SecondDose, error) {
 	out, err := db.secondDoses(ctx, `SELECT sequence, grp, group_ordinal, department, vaccine, center, earliest, reason, since
@@ -527,71 +304,6 @@ func (db *DB) secondDoses(ctx context.Context, query string, args ...any) ([]tur
 	return out, rows.Err()
 }
 
-// bookSlots adds the batch's appointments to their slots' counts and lists.
-// The capacity is the agenda's, as the allocator computed it; the CHECK on
-// the table refuses the whole batch if any slot would be overbooked.
-func bookSlots(ctx context.Context, tx *sql.Tx, b turnero.AllocationBatch) error {
-	capacity := make(map[slotKey]int, len(b.Slots))
-	for _, s := range b.Slots {
-		capacity[slotKey{s.Start.Unix(), s.Center}] = s.Capacity
-	}
-	type slotAdd struct {
-		n    int
-		regs []byte
-	}
-	adds := make(map[slotKey]*slotAdd, len(b.Slots))
-	keys := make([]slotKey, 0, len(b.Slots))
-	add := func(t time.Time, center string, seq int64, dose int) {
-		k := slotKey{t.Unix(), center}
-		x := adds[k]
-		if x == nil {
-			x = &slotAdd{}
-			adds[k] = x
-			keys = append(keys, k)
-		}
-		x.n++
-		x.regs = appendSlotEntry(x.regs, seq, dose)
-	}
-	for i := range b.Bookings {
-		bk := &b.Bookings[i]
-		for d, t := range bk.Starts {
-			add(t, bk.Center, bk.Sequence, d+1)
-		}
-	}
-	for _, sd := range b.SecondDoses {
-		add(sd.Start, sd.Center, sd.Sequence, 2)
-	}
-	for _, k := range keys {
-		if _, ok := capacity[k]; !ok {
-			return &turnero.Error{Code: turnero.CodeInvalid, Key: "invalid_request",
-				Err: fmt.Errorf("appointment at %s %d without its slot's capacity", k.center, k.start)}
-		}
-	}
-	_, err := execRows(ctx, tx, `INSERT OR ROLLBACK INTO slots (start, center, capacity, booked, regs) VALUES `,
-		` ON CONFLICT (start, center) DO UPDATE SET booked = booked + excluded.booked, capacity = excluded.capacity,
-			regs = regs || excluded.regs`,
-		5, len(keys), func(i int, dst []any) []any {
-			k := keys[i]
-			x := adds[k]
-			return append(dst, k.start, k.center, capacity[k], x.n, string(x.regs))
-		})
-	if isConstraint(err) {
-		return conflict("book slots", err)
-	}
-	if err != nil {
-		return fmt.Errorf("book slots: %w", err)
-	}
-	return nil
-}
-
-// appendSlotEntry writes "sequence.dose " to a slot's list.
-func appendSlotEntry(dst []byte, seq int64, dose int) []byte {
-	dst = strconv.AppendInt(dst, seq, 10)
-	dst = append(dst, '.')
-	dst = strconv.AppendInt(dst, int64(dose), 10)
-	return append(dst, ' ')
-}
-
 // execIn runs prefix followed by "(?,...)" over ids in chunks, and returns
 // the rows affected.
 func execIn(ctx context.Context, tx *sql.Tx, prefix string, ids []int64) (int64, error) {
@@ -622,27 +334,11 @@ const bookingColumns = `b.sequence, b.center, b.vaccine, b.booked_by, b.dose1_st
 
 // scanAppointments reads a booking as appointments.
 func scanAppointments(sc interface{ Scan(...any) error }) (int64, []turnero.Appointment, error) {
-	var seq, d1 int64
-	var center, vaccine, source, s1 string
-	var d2 sql.NullInt64
-	var s2, l1, l2, c2 sql.NullString
-	if err := sc.Scan(&seq, &center, &vaccine, &source, &d1, &s1, &l1, &d2, &s2, &l2, &c2); err != nil {
+	b, err := scanBookingRow(sc)
+	if err != nil {
 		return 0, nil, err
 	}
-	return seq, bookingAppointments(seq, center, vaccine, source, d1, s1, l1.String, d2, s2, l2, c2), nil
-}
-
-// bookingAppointments turns a booking row, in SQLite's types, into its
-// appointments by dose.
-func bookingAppointments(seq int64, center, vaccine, source string, d1 int64, s1, l1 string,
-	d2 sql.NullInt64, s2, l2, c2 sql.NullString) []turnero.Appointment {
-	b := turnero.BookingRow{Sequence: seq, Center: center, Vaccine: vaccine, Source: source,
-		Dose1Start: time.Unix(d1, 0), Dose1State: s1, Dose1Lot: l1,
-		Dose2State: s2.String, Dose2Lot: l2.String, Dose2Center: c2.String}
-	if d2.Valid {
-		b.Dose2Start = time.Unix(d2.Int64, 0)
-	}
-	return b.Appointments()
+	return b.Sequence, b.Appointments(), nil
 }
 
 // AppointmentsOf lists a registration's appointments by dose.

@@ -16,13 +16,18 @@ import (
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/turnero/turnero/internal/booking"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// DB is an open turnero database.
+// DB is an open turnero database. The booking rules (package booking) are
+// embedded over this engine's primitives (booking.go).
 type DB struct {
+	booking.Rules
+
 	path        string
 	write       *sql.DB // one connection: SQLite has one writer at a time
 	read        *readPool
@@ -110,6 +115,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db := &DB{path: path, write: write, docs: newDocumentIndex()}
+	db.Rules = booking.New(engine{db})
 	if err := db.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/turnero/turnero/internal/booking"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -61,11 +62,16 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	}
 	r.ReceivedAt = time.UnixMilli(received).UTC()
 	if bSeq.Valid {
-		v.Appointments = bookingAppointments(bSeq.Int64, bCenter.String, bVaccine.String, bSource.String,
-			d1.Int64, s1.String, l1.String, d2, s2, l2, c2)
+		b := turnero.BookingRow{Sequence: bSeq.Int64, Center: bCenter.String, Vaccine: bVaccine.String, Source: bSource.String,
+			Dose1Start: time.Unix(d1.Int64, 0), Dose1State: s1.String, Dose1Lot: l1.String,
+			Dose2State: s2.String, Dose2Lot: l2.String, Dose2Center: c2.String}
+		if d2.Valid {
+			b.Dose2Start = time.Unix(d2.Int64, 0)
+		}
+		v.Appointments = b.Appointments()
 	}
 	if cID.Valid {
-		if v.Center, err = decodeCenter(cID.String, cDept.String, cDef.String); err != nil {
+		if v.Center, err = booking.DecodeCenter(cID.String, cDept.String, cDef.String); err != nil {
 			return v, fmt.Errorf("status of %d: %w", sequence, err)
 		}
 	}
