@@ -17,10 +17,11 @@ import (
 // Operator commands work on the same data as serve (SQLite is safe to share
 // between processes: one writer at a time, each transaction whole).
 
-// operatorStore parses the storage and campaign settings of an operator
-// command and opens the store.
-func operatorStore(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (
-	*turnero.Campaign, turnero.RegistrationStore, turnero.AllocationStore, []string, error) {
+// operatorSystem parses the storage and campaign settings of an operator
+// command and opens them, as serve does (openSystem), with the key file if
+// there is one.
+func operatorSystem(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (
+	*system, []string, error) {
 	cfg := defaultServeConfig()
 	cfg.fromEnv()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -32,33 +33,16 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, nil, nil, nil, errUsage
+		return nil, nil, errUsage
 	}
 	if cfg.DataDir == "" && cfg.DB == "" {
-		return nil, nil, nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA), or a PostgreSQL URL (--db or TURNERO_DB)", name)
+		return nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA), or a PostgreSQL URL (--db or TURNERO_DB)", name)
 	}
-	c := campaign.Sample()
-	if cfg.CampaignFile != "" {
-		var err error
-		if c, err = campaign.Load(cfg.CampaignFile); err != nil {
-			return nil, nil, nil, nil, err
-		}
-	}
-	if cfg.DB == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("data directory: %w", err)
-		}
-	}
-	db, _, err := openStore(ctx, cfg)
+	sys, err := openSystem(ctx, cfg, keysIfAny, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
-	as, ok := db.(turnero.AllocationStore)
-	if !ok {
-		db.Close()
-		return nil, nil, nil, nil, fmt.Errorf("%s: this storage engine has no centers or allocation yet", name)
-	}
-	return c, db, as, fs.Args(), nil
+	return sys, fs.Args(), nil
 }
 
 // cmdCenters: turnero centers import FILE.
@@ -67,11 +51,12 @@ func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stderr, "usage: turnero centers import [--data DIR] [--campaign FILE] FILE.csv\n\ncolumns: %v\n", campaign.CentersCSVColumns)
 		return errUsage
 	}
-	c, db, as, rest, err := operatorStore(ctx, "centers import", args[1:], stderr, nil)
+	sys, rest, err := operatorSystem(ctx, "centers import", args[1:], stderr, nil)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sys.store.Close()
+	c := sys.campaign
 	if len(rest) != 1 {
 		return fmt.Errorf("centers import: give one CSV file")
 	}
@@ -84,7 +69,7 @@ func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("centers import %s: nothing imported:\n%w", rest[0], err)
 	}
-	if err := as.UpsertCenters(ctx, centers); err != nil {
+	if err := sys.store.UpsertCenters(ctx, centers); err != nil {
 		return fmt.Errorf("centers import: nothing imported: %w", err)
 	}
 	fmt.Fprintf(stdout, "imported %d centers from %s\n", len(centers), rest[0])
@@ -97,13 +82,14 @@ func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprint(stderr, "usage: turnero groups open|close [--data DIR] GROUP\n       turnero groups list [--data DIR]\n")
 		return errUsage
 	}
-	c, db, as, rest, err := operatorStore(ctx, "groups "+args[0], args[1:], stderr, nil)
+	sys, rest, err := operatorSystem(ctx, "groups "+args[0], args[1:], stderr, nil)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sys.store.Close()
+	c := sys.campaign
 	if args[0] == "list" {
-		states, err := as.GroupStates(ctx)
+		states, err := sys.store.GroupStates(ctx)
 		if err != nil {
 			return err
 		}
@@ -123,7 +109,7 @@ func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, ok := c.Group(rest[0]); !ok {
 		return fmt.Errorf("groups %s: the campaign has no group %q", args[0], rest[0])
 	}
-	g, err := as.SetGroupOpen(ctx, rest[0], args[0] == "open", turnero.SystemClock{}.Now())
+	g, err := sys.store.SetGroupOpen(ctx, rest[0], args[0] == "open", turnero.SystemClock{}.Now())
 	if err != nil {
 		return err
 	}
@@ -134,19 +120,20 @@ func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // cmdAllocate runs the allocator once and prints its report as JSON.
 func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	cfg := allocate.DefaultConfig
-	c, db, as, _, err := operatorStore(ctx, "allocate", args, stderr, func(fs *flag.FlagSet) {
+	sys, _, err := operatorSystem(ctx, "allocate", args, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "people committed per transaction")
 	})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sys.store.Close()
+	c := sys.campaign
 	if len(c.Centers) > 0 {
-		if err := as.UpsertCenters(ctx, c.Centers); err != nil {
+		if err := sys.store.UpsertCenters(ctx, c.Centers); err != nil {
 			return err
 		}
 	}
-	a, err := allocate.New(cfg, as, c, turnero.SystemClock{}, log.With("component", "allocator"))
+	a, err := allocate.New(cfg, sys.store, c, turnero.SystemClock{}, log.With("component", "allocator"))
 	if err != nil {
 		return err
 	}

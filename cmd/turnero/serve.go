@@ -9,19 +9,18 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
-	"github.com/turnero/turnero/internal/campaign"
+	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/appointments"
+	"github.com/turnero/turnero/internal/feed"
 	turnerohttp "github.com/turnero/turnero/internal/http"
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/metrics"
-	"github.com/turnero/turnero/internal/pii"
-	"github.com/turnero/turnero/internal/postgres"
-	"github.com/turnero/turnero/internal/sqlite"
+	"github.com/turnero/turnero/internal/status"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -38,8 +37,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 }
 
 // serve runs the API on ln until ctx ends, then shuts down in order: stop
-// accepting, answer the requests in flight (their registrations are committed),
-// stop the writer, close the database. ready, if set, is called once serving.
+// accepting, answer the requests in flight (their registrations are
+// committed), stop the writer and the allocator, close the database. ready,
+// if set, is called once serving.
 func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logger, ready func(addr string)) error {
 	defer ln.Close()
 	if os.Getenv("GOMEMLIMIT") == "" {
@@ -49,50 +49,20 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 		// GOMEMLIMIT overrides it.
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	c := campaign.Sample()
-	if cfg.CampaignFile != "" {
-		var err error
-		if c, err = campaign.Load(cfg.CampaignFile); err != nil {
-			return err
-		}
-	}
-	if cfg.DB == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return fmt.Errorf("data directory: %w", err)
-		}
-	}
-	keys, err := loadKeys(cfg, log)
+	sys, err := openSystem(ctx, cfg, keysToServe, log)
 	if err != nil {
 		return err
 	}
-	db, where, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
+	defer sys.store.Close()
 	m := metrics.New()
-	in, err := intake.New(intake.Config{QueueSize: cfg.QueueSize, MaxBatch: cfg.MaxBatch, CommitLinger: cfg.CommitLinger}, c, keys, db, turnero.SystemClock{}, m, log.With("component", "intake"))
+	n, err := startNode(ctx, cfg, sys, m, log)
 	if err != nil {
 		return err
 	}
-	if err := in.CheckKeys(ctx); err != nil {
-		return fmt.Errorf("setting key-file: %w; start with the key file this data was written with", err)
-	}
-	m.GaugeFunc("turnero_intake_queue_depth", "Registrations waiting for the writer.", func() float64 { return float64(in.QueueDepth()) })
-	m.GaugeFunc("turnero_intake_queue_capacity", "Bound of the intake queue.", func() float64 { return float64(in.QueueCapacity()) })
-	in.Start()
+	defer n.stop()
 
-	handler := turnerohttp.NewServer(in, m, log.With("component", "http"))
-	stopAllocation, err := startAllocation(ctx, cfg, c, db, handler, log)
-	if err != nil {
-		in.Close()
-		return err
-	}
-	defer stopAllocation()
-	startChanges(c, keys, db, handler, log)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           n.handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -111,14 +81,13 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "store", where)
+	log.Info("serving", "addr", ln.Addr().String(), "campaign", sys.campaign.ID, "store", sys.where)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 
 	select {
 	case err := <-errc:
-		in.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -126,8 +95,7 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	shutdownErr := srv.Shutdown(sctx)
-	in.Close()
-	stopAllocation()
+	n.stop()
 	if shutdownErr != nil && !errors.Is(shutdownErr, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
@@ -135,57 +103,96 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	return nil
 }
 
-// openStore is the one place where the storage engine is chosen: PostgreSQL
-// when a database URL is configured, else SQLite in the data directory. It
-// also says where, for the log (without a password).
-func openStore(ctx context.Context, cfg serveConfig) (turnero.RegistrationStore, string, error) {
-	if cfg.DB != "" {
-		db, err := postgres.Open(ctx, cfg.DB)
-		where := cfg.DB
-		if u, perr := url.Parse(cfg.DB); perr == nil {
-			where = u.Redacted()
+// node is what serve runs on one machine: intake's writer, status answers
+// and their cache, the allocator (under the store's leadership), and the
+// handler of the API over them.
+type node struct {
+	handler  http.Handler
+	stopOnce sync.Once
+	stopFns  []func()
+}
+
+// stop stops what startNode started, in reverse: the writer answers what is
+// queued first, then the allocator and the status poller stop. Safe to call
+// more than once.
+func (n *node) stop() {
+	n.stopOnce.Do(func() {
+		for i := len(n.stopFns) - 1; i >= 0; i-- {
+			n.stopFns[i]()
 		}
-		if err != nil {
-			return nil, "", fmt.Errorf("open PostgreSQL at %s: %w", where, err)
+	})
+}
+
+// startNode wires the services of serve by hand, each given what it needs:
+// the campaign's centers and the bootstrap admin token are stored, then the
+// allocator, status answers, intake, appointment changes and the feed are
+// built and started, and the API is put over them.
+func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Metrics, log *slog.Logger) (*node, error) {
+	c, keys, store := sys.campaign, sys.keys, sys.store
+	clock := turnero.SystemClock{}
+	if len(c.Centers) > 0 {
+		if err := store.UpsertCenters(ctx, c.Centers); err != nil {
+			return nil, fmt.Errorf("store the campaign's centers: %w", err)
 		}
-		return db, where, nil
 	}
-	path := filepath.Join(cfg.DataDir, "turnero.db")
-	db, err := sqlite.Open(ctx, path)
+	if cfg.AdminToken != "" {
+		if err := store.PutToken(ctx, turnero.Token{Hash: turnero.HashToken(cfg.AdminToken), Role: turnero.RoleAdmin}); err != nil {
+			return nil, fmt.Errorf("store the admin token: %w", err)
+		}
+	}
+	acfg := allocate.ServeConfig
+	acfg.Every, acfg.Batch, acfg.Duty = cfg.AllocateEvery, cfg.AllocateBatch, cfg.AllocateDuty
+	allocator, err := allocate.New(acfg, store, c, clock, log.With("component", "allocator"))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return db, path, nil
+	st := status.New(c, keys, store, allocator)
+	allocator.Changes = st
+	in, err := intake.New(intake.Config{QueueSize: cfg.QueueSize, MaxBatch: cfg.MaxBatch, CommitLinger: cfg.CommitLinger},
+		c, keys, store, st, clock, m, log.With("component", "intake"))
+	if err != nil {
+		return nil, err
+	}
+	if err := in.CheckKeys(ctx); err != nil {
+		return nil, fmt.Errorf("setting key-file: %w; start with the key file this data was written with", err)
+	}
+	handler, err := turnerohttp.NewServer(turnerohttp.Services{
+		Campaign:     c,
+		Intake:       in,
+		Status:       st,
+		Allocator:    allocator,
+		Appointments: appointments.New(c, keys, store, st, clock, log.With("component", "appointments")),
+		Feed:         feed.New(c, keys, store, st, clock, log.With("component", "feed")),
+		Store:        store,
+	}, m, log.With("component", "http"))
+	if err != nil {
+		return nil, err
+	}
+	m.GaugeFunc("turnero_intake_queue_depth", "Registrations waiting for the writer.", func() float64 { return float64(in.QueueDepth()) })
+	m.GaugeFunc("turnero_intake_queue_capacity", "Bound of the intake queue.", func() float64 { return float64(in.QueueCapacity()) })
+
+	n := &node{handler: handler}
+	st.Start()
+	n.stopFns = append(n.stopFns, st.Close)
+	if cfg.Allocate {
+		// On PostgreSQL several nodes share the data: the allocator runs
+		// only on the node that leads, and another takes over within
+		// seconds when it dies. Two at once would still never double-book
+		// (storage refuses a step computed against a moved version), but
+		// would refuse each other's steps and do the work twice.
+		actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			store.Lead(actx, "allocator", log.With("component", "leader"), func(ctx context.Context) { allocator.Run(ctx) })
+		}()
+		n.stopFns = append(n.stopFns, func() { cancel(); wg.Wait() })
+	}
+	in.Start()
+	n.stopFns = append(n.stopFns, in.Close)
+	return n, nil
 }
 
 // defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is unset.
 const defaultMemoryLimit = 256 << 20
-
-// loadKeys reads the configured key file, or creates one in the data
-// directory for a trial, saying loudly that this is not how to run for real.
-func loadKeys(cfg serveConfig, log *slog.Logger) (*pii.Keyring, error) {
-	if cfg.KeyFile != "" {
-		return pii.LoadKeyFile(cfg.KeyFile)
-	}
-	path := filepath.Join(cfg.DataDir, "turnero.key")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		// A database whose key is gone must not get a new one: its
-		// registrations would be unreadable, their codes unknown, and
-		// everyone could register again for a second place.
-		if db := filepath.Join(cfg.DataDir, "turnero.db"); fileExists(db) {
-			return nil, fmt.Errorf("setting key-file: %s has no key for the database %s; restore %s, or pass the key file with --key-file", cfg.DataDir, db, path)
-		}
-		if err := pii.WriteKeyFile(path, "local-"+time.Now().UTC().Format("20060102")); err != nil {
-			return nil, err
-		}
-	}
-	log.Warn("NO KEY FILE CONFIGURED: personal data is encrypted with a key kept in the data directory, "+
-		"next to the data it protects. This is only for trying turnero out. For real use, run "+
-		"`turnero keygen --out FILE`, keep FILE apart from the data, and pass --key-file FILE.", "key_file", path)
-	return pii.LoadKeyFile(path)
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}

@@ -19,14 +19,15 @@ func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errUsage
 	}
 	var role, center string
-	c, db, as, rest, err := operatorStore(ctx, "tokens create", args[1:], stderr, func(fs *flag.FlagSet) {
+	sys, rest, err := operatorSystem(ctx, "tokens create", args[1:], stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&role, "role", "", "admin, center (staff of one center) or feed (an external scheduling system)")
 		fs.StringVar(&center, "center", "", "the center a center token is for")
 	})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sys.store.Close()
+	c := sys.campaign
 	if len(rest) != 0 {
 		return fmt.Errorf("tokens create: unexpected arguments %v", rest)
 	}
@@ -40,23 +41,19 @@ func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("tokens create: setting center: a center token needs --center ID")
 		}
 		if !campaignHasCenter(c, center) {
-			if _, err := as.Center(ctx, center); err != nil {
+			if _, err := sys.store.Center(ctx, center); err != nil {
 				return fmt.Errorf("tokens create: setting center: the campaign has no center %q and none is imported", center)
 			}
 		}
 	default:
 		return fmt.Errorf("tokens create: setting role: must be admin, center or feed, got %q", role)
 	}
-	ts, ok := db.(turnero.TokenStore)
-	if !ok {
-		return fmt.Errorf("tokens create: this storage engine has no tokens yet")
-	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return fmt.Errorf("tokens create: %w", err)
 	}
 	secret := base64.RawURLEncoding.EncodeToString(b[:])
-	if err := ts.PutToken(ctx, turnero.Token{Hash: turnero.HashToken(secret), Role: role, Center: center}); err != nil {
+	if err := sys.store.PutToken(ctx, turnero.Token{Hash: turnero.HashToken(secret), Role: role, Center: center}); err != nil {
 		return fmt.Errorf("tokens create: %w", err)
 	}
 	fmt.Fprintf(stderr, "a %s token; it is shown only this once and stored only as a hash:\n", role)

@@ -70,10 +70,24 @@ var ServeConfig = Config{Page: 2_000, Batch: 250, Yield: true, Duty: 0.5}
 // maxAttempts bounds the restarts of a run refused for a conflict.
 const maxAttempts = 8
 
+// Store is what the allocator reads and commits, with the centers' agendas
+// and the groups it opens and closes.
+type Store interface {
+	turnero.AllocationStore
+	turnero.CenterStore
+	turnero.GroupStore
+}
+
 // Allocator allocates appointments. One run at a time per process; runs of
 // other processes on the same data are kept apart by storage.
 type Allocator struct {
-	store    turnero.AllocationStore
+	// Changes, when set (before the first run), is told at the end of each
+	// run that booked anyone and of each group opened or closed. Within a
+	// run, status answers follow the store's change stamp: telling them at
+	// every commit would empty their cache many times a second.
+	Changes turnero.StatusChanges
+
+	store    Store
 	campaign *turnero.Campaign
 	clock    turnero.Clock
 	log      *slog.Logger
@@ -93,7 +107,7 @@ type Allocator struct {
 }
 
 // New returns an allocator.
-func New(cfg Config, store turnero.AllocationStore, c *turnero.Campaign, clock turnero.Clock, log *slog.Logger) (*Allocator, error) {
+func New(cfg Config, store Store, c *turnero.Campaign, clock turnero.Clock, log *slog.Logger) (*Allocator, error) {
 	if cfg.Page == 0 {
 		cfg.Page = DefaultConfig.Page
 	}
@@ -183,8 +197,29 @@ func (a *Allocator) RunOnce(ctx context.Context) (Report, error) {
 			continue
 		}
 		total.Took = time.Since(start)
+		if a.Changes != nil && (total.Scheduled > 0 || total.NewPending > 0 || total.SecondDoses > 0) {
+			a.Changes.Changed()
+		}
 		return total, err
 	}
+}
+
+// SetGroupOpen opens or closes one of the campaign's priority groups
+// (ErrGroupNotFound for another); people of an open group are allocated in
+// order of submission as capacity allows.
+func (a *Allocator) SetGroupOpen(ctx context.Context, group string, open bool) (turnero.GroupState, error) {
+	if _, ok := a.campaign.Group(group); !ok {
+		return turnero.GroupState{}, turnero.ErrGroupNotFound
+	}
+	g, err := a.store.SetGroupOpen(ctx, group, open, a.clock.Now())
+	if err != nil {
+		return g, err
+	}
+	if a.Changes != nil {
+		a.Changes.Changed()
+	}
+	a.log.Info("group opened or closed", "group", group, "open", open)
+	return g, nil
 }
 
 func (r *Report) add(o Report) {
@@ -366,7 +401,7 @@ func (a *Allocator) serveNew(ctx context.Context, w *writer, group string, curso
 
 // writer accumulates a step and commits it.
 type writer struct {
-	store   turnero.AllocationStore
+	store   Store
 	plan    *plan
 	version int64
 	at      time.Time

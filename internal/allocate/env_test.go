@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -14,8 +13,7 @@ import (
 
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/campaign"
-	"github.com/turnero/turnero/internal/postgres/pgtest"
-	"github.com/turnero/turnero/internal/sqlite"
+	"github.com/turnero/turnero/internal/enginetest"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -59,13 +57,14 @@ func testCampaign(t testing.TB) *turnero.Campaign {
 }
 
 type env struct {
-	t     testing.TB
-	path  string // a file, or a PostgreSQL URL (see engines_test.go)
-	db    store
-	c     *turnero.Campaign
-	clock *fakeClock
-	n     int
-	regs  map[int64]turnero.Registration
+	t      testing.TB
+	engine enginetest.Engine
+	path   string // a file, or a PostgreSQL URL
+	db     turnero.Store
+	c      *turnero.Campaign
+	clock  *fakeClock
+	n      int
+	regs   map[int64]turnero.Registration
 	// released counts bookings released since (cancel, another date, a
 	// missed first dose): each left its notification in the outbox.
 	released int
@@ -75,33 +74,17 @@ type env struct {
 	secondDose  map[int64]bool
 }
 
-func newEnv(t testing.TB, c *turnero.Campaign) *env {
+func newEnv(t testing.TB, eng enginetest.Engine, c *turnero.Campaign) *env {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "turnero.db")
-	if onPostgres(t) {
-		path = pgtest.URL(t)
-	}
-	db := openDB(t, path)
+	path := eng.Fresh(t)
+	db := eng.Open(t, path)
 	if err := db.UpsertCenters(context.Background(), c.Centers); err != nil {
 		t.Fatal(err)
 	}
 	// Monday 1 March 2021, 10:00 in Montevideo.
 	start := time.Date(2021, 3, 1, 10, 0, 0, 0, c.Location)
-	return &env{t: t, path: path, db: db, c: c, clock: &fakeClock{t: start}, regs: map[int64]turnero.Registration{},
+	return &env{t: t, engine: eng, path: path, db: db, c: c, clock: &fakeClock{t: start}, regs: map[int64]turnero.Registration{},
 		secondDose: map[int64]bool{}}
-}
-
-func openDB(t testing.TB, path string) store {
-	t.Helper()
-	if isURL(path) {
-		return openPostgres(t, path)
-	}
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func newRegistration(i int, group, dept string, age int) turnero.NewRegistration {
@@ -145,7 +128,7 @@ func (e *env) open(groups ...string) {
 	}
 }
 
-func (e *env) allocator(db turnero.AllocationStore, batch int) *allocate.Allocator {
+func (e *env) allocator(db allocate.Store, batch int) *allocate.Allocator {
 	e.t.Helper()
 	a, err := allocate.New(allocate.Config{Batch: batch, Page: 7}, db, e.c, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"pgregory.net/rapid"
 
 	"github.com/turnero/turnero/internal/turnero"
@@ -160,8 +162,10 @@ func (f *feedConsumer) drain(limit int) []int64 {
 // past its people's sequences (they registered among those of a group open
 // before) is offered whole, from its start, each once; its people come
 // before those of groups after it in priority order.
-func TestFeedGroupOpenedLater(t *testing.T) {
-	e := newEnv(t, testCampaign(t))
+func TestFeedGroupOpenedLater(t *testing.T) { enginetest.Each(t, testFeedGroupOpenedLater) }
+
+func testFeedGroupOpenedLater(t *testing.T, eng enginetest.Engine) {
+	e := newEnv(t, eng, testCampaign(t))
 	f := newFeedConsumer(e)
 	var a, b []int64 // age-70-79 opens first; age-80-plus, before it in priority, later
 	for range 15 {
@@ -194,12 +198,14 @@ func TestFeedGroupOpenedLater(t *testing.T) {
 // offered are not offered again, those released while it was closed are
 // (however far the consumer read other groups meanwhile), and so are new
 // ones; under either place-in-line rule.
-func TestFeedGroupClosedAndReopened(t *testing.T) {
+func TestFeedGroupClosedAndReopened(t *testing.T) { enginetest.Each(t, testFeedGroupClosedAndReopened) }
+
+func testFeedGroupClosedAndReopened(t *testing.T, eng enginetest.Engine) {
 	for _, place := range []string{turnero.KeepPlace, turnero.BackOfLine} {
 		t.Run(place, func(t *testing.T) {
 			c := testCampaign(t)
 			c.PlaceInLine = turnero.PlaceInLinePolicy{AfterCancel: place, AfterNoShow: place}
-			e := newEnv(t, c)
+			e := newEnv(t, eng, c)
 			ctx := context.Background()
 			f := newFeedConsumer(e)
 			var b, a []turnero.Registration
@@ -255,10 +261,12 @@ func TestFeedGroupClosedAndReopened(t *testing.T) {
 // the line; a missed first dose, keeping the place), once per release, and
 // fresh registrations in order of submission; one re-queued before the
 // consumer reached it is offered once; nobody is offered twice otherwise.
-func TestFeedOffersRequeuedAgain(t *testing.T) {
+func TestFeedOffersRequeuedAgain(t *testing.T) { enginetest.Each(t, testFeedOffersRequeuedAgain) }
+
+func testFeedOffersRequeuedAgain(t *testing.T, eng enginetest.Engine) {
 	c := testCampaign(t)
 	c.PlaceInLine = turnero.PlaceInLinePolicy{AfterCancel: turnero.BackOfLine, AfterNoShow: turnero.KeepPlace}
-	e := newEnv(t, c)
+	e := newEnv(t, eng, c)
 	ctx := context.Background()
 	groups := []string{"age-80-plus", "age-70-79"}
 	f := newFeedConsumer(e)
@@ -338,9 +346,13 @@ func TestFeedOffersRequeuedAgain(t *testing.T) {
 // nobody booked or cancelled and nobody of a closed group; at the end, with
 // every group open, everyone waiting has been offered.
 func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
+	enginetest.Each(t, testPropertyFeedOffersEachWaitOnce)
+}
+
+func testPropertyFeedOffersEachWaitOnce(t *testing.T, eng enginetest.Engine) {
 	rapid.Check(t, func(rt *rapid.T) {
 		c := randomCampaign(rt)
-		e := rapidEnv(t, rt, c)
+		e := rapidEnv(t, eng, rt, c)
 		var groups []string
 		for _, ga := range groupAges {
 			groups = append(groups, ga.group)
@@ -434,8 +446,10 @@ func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
 // stores at once (two processes on SQLite, two nodes on PostgreSQL) while a
 // consumer pages: each is offered again exactly once, so feed positions
 // become visible in the order they are given.
-func TestFeedRequeuesFromTwoWriters(t *testing.T) {
-	e := newEnv(t, testCampaign(t))
+func TestFeedRequeuesFromTwoWriters(t *testing.T) { enginetest.Each(t, testFeedRequeuesFromTwoWriters) }
+
+func testFeedRequeuesFromTwoWriters(t *testing.T, eng enginetest.Engine) {
+	e := newEnv(t, eng, testCampaign(t))
 	ctx := context.Background()
 	groups := []string{"age-80-plus"}
 	rs := e.register(people(40, "age-80-plus", "UY-MO", 85)...)
@@ -470,9 +484,9 @@ func TestFeedRequeuesFromTwoWriters(t *testing.T) {
 		t.Fatalf("%d booked, the test needs 20", len(booked))
 	}
 	booked = booked[:20]
-	other := openDB(t, e.path)
+	other := e.engine.Open(t, e.path)
 	done := make(chan error, 2)
-	for i, db := range []store{e.db, other} {
+	for i, db := range []turnero.Store{e.db, other} {
 		go func() {
 			for j := i; j < len(booked); j += 2 {
 				if _, err := db.ChangeBooking(ctx, booked[j], e.clock.Now(), e.c.DecideReschedule); err != nil {

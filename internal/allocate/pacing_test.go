@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/allocate"
 )
 
@@ -16,7 +18,7 @@ import (
 func TestPacedRunBooksTheSame(t *testing.T) {
 	c := testCampaign(t)
 	book := func(cfg allocate.Config) map[int64][]string {
-		e := newEnv(t, c)
+		e := newEnv(t, enginetest.SQLite, c)
 		e.register(people(9, "age-80-plus", "UY-MO", 85)...)
 		e.register(people(7, "age-70-79", "UY-MO", 72)...)
 		e.register(people(5, "age-70-79", "UY-CA", 75)...)

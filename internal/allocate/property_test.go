@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"pgregory.net/rapid"
 
 	"github.com/turnero/turnero/internal/allocate"
@@ -102,13 +104,13 @@ func randomCampaign(t *rapid.T) *turnero.Campaign {
 
 // rapidEnv adapts the test environment to one rapid check: a fresh file in
 // a directory removed when the check ends.
-func rapidEnv(t *testing.T, rt *rapid.T, c *turnero.Campaign) *env {
+func rapidEnv(t *testing.T, eng enginetest.Engine, rt *rapid.T, c *turnero.Campaign) *env {
 	dir, err := os.MkdirTemp(t.TempDir(), "check")
 	if err != nil {
 		rt.Fatal(err)
 	}
 	sub := &checkTB{TB: t, rt: rt, dir: dir}
-	e := newEnv(sub, c)
+	e := newEnv(sub, eng, c)
 	rt.Cleanup(func() { sub.close() })
 	return e
 }
@@ -285,9 +287,13 @@ func (e *env) bookedSlots() int {
 // every run is idempotent, and a release puts the person where the
 // campaign's rule says.
 func TestPropertyInvariantsUnderChanges(t *testing.T) {
+	enginetest.Each(t, testPropertyInvariantsUnderChanges)
+}
+
+func testPropertyInvariantsUnderChanges(t *testing.T, eng enginetest.Engine) {
 	rapid.Check(t, func(rt *rapid.T) {
 		c := randomCampaign(rt)
-		e := rapidEnv(t, rt, c)
+		e := rapidEnv(t, eng, rt, c)
 		a := e.allocator(e.db, rapid.IntRange(1, 20).Draw(rt, "batch"))
 		var since time.Time
 		ctx := context.Background()
@@ -421,10 +427,12 @@ func TestPropertyInvariantsUnderChanges(t *testing.T) {
 // among people allowed the same vaccines, nobody gets a later first dose
 // than someone after them in line, and nobody waits while someone after
 // them is placed.
-func TestPropertyOrderInOneRun(t *testing.T) {
+func TestPropertyOrderInOneRun(t *testing.T) { enginetest.Each(t, testPropertyOrderInOneRun) }
+
+func testPropertyOrderInOneRun(t *testing.T, eng enginetest.Engine) {
 	rapid.Check(t, func(rt *rapid.T) {
 		c := randomCampaign(rt)
-		e := rapidEnv(t, rt, c)
+		e := rapidEnv(t, eng, rt, c)
 		k := rapid.IntRange(1, 60).Draw(rt, "people")
 		ps := make([]turnero.Candidate, k)
 		for j := range ps {
@@ -449,9 +457,13 @@ func TestPropertyOrderInOneRun(t *testing.T) {
 // booked twice, no slot overbooked, and whatever a run refused for a
 // conflict is placed by the next one.
 func TestPropertyTwoAllocatorsAndChanges(t *testing.T) {
+	enginetest.Each(t, testPropertyTwoAllocatorsAndChanges)
+}
+
+func testPropertyTwoAllocatorsAndChanges(t *testing.T, eng enginetest.Engine) {
 	rapid.Check(t, func(rt *rapid.T) {
 		c := randomCampaign(rt)
-		e := rapidEnv(t, rt, c)
+		e := rapidEnv(t, eng, rt, c)
 		k := rapid.IntRange(5, 60).Draw(rt, "people")
 		ps := make([]turnero.Candidate, k)
 		for j := range ps {
@@ -464,7 +476,7 @@ func TestPropertyTwoAllocatorsAndChanges(t *testing.T) {
 		}
 		since := e.clock.Now()
 		e.run(e.allocator(e.db, 50)) // some booked before the race
-		other := openDB(e.t, e.path)
+		other := e.engine.Open(e.t, e.path)
 		a1 := e.allocator(e.db, rapid.IntRange(1, 10).Draw(rt, "batch1"))
 		a2 := e.allocator(other, rapid.IntRange(1, 10).Draw(rt, "batch2"))
 		booked := e.booked()

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -100,7 +102,9 @@ func dayAfter(c *turnero.Campaign, t time.Time, days int) time.Time {
 	return time.Date(y, m, d+days, 0, 0, 0, 0, c.Location)
 }
 
-func TestSecondDoseBookedAgain(t *testing.T) {
+func TestSecondDoseBookedAgain(t *testing.T) { enginetest.Each(t, testSecondDoseBookedAgain) }
+
+func testSecondDoseBookedAgain(t *testing.T, eng enginetest.Engine) {
 	for _, tc := range []struct {
 		name        string
 		group, dept string
@@ -183,15 +187,15 @@ func TestSecondDoseBookedAgain(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			testSecondDoseBookedAgain(t, tc.group, tc.dept, tc.age, tc.late, tc.release, tc.before, tc.wantCenter, tc.earliest)
+			secondDoseBookedAgain(t, eng, tc.group, tc.dept, tc.age, tc.late, tc.release, tc.before, tc.wantCenter, tc.earliest)
 		})
 	}
 }
 
-func testSecondDoseBookedAgain(t *testing.T, group, dept string, age int, late time.Duration,
+func secondDoseBookedAgain(t *testing.T, eng enginetest.Engine, group, dept string, age int, late time.Duration,
 	release func(e *env, seq int64, as []turnero.Appointment) string, before func(e *env), wantCenter string,
 	earliest func(e *env, as []turnero.Appointment, given time.Time) time.Time) {
-	e := newEnv(t, testCampaign(t))
+	e := newEnv(t, eng, testCampaign(t))
 	ctx := context.Background()
 	since := e.clock.Now()
 	seq, as := e.courseStarted(group, dept, age, late)
@@ -276,7 +280,11 @@ func testSecondDoseBookedAgain(t *testing.T, group, dept string, age int, late t
 // dose 1's vaccine, the second dose waits (another vaccine is never booked)
 // and is booked as soon as one does.
 func TestSecondDoseWaitsForItsVaccine(t *testing.T) {
-	e := newEnv(t, testCampaign(t))
+	enginetest.Each(t, testSecondDoseWaitsForItsVaccine)
+}
+
+func testSecondDoseWaitsForItsVaccine(t *testing.T, eng enginetest.Engine) {
+	e := newEnv(t, eng, testCampaign(t))
 	ctx := context.Background()
 	since := e.clock.Now()
 	// Canelones: only CA-A, AstraZeneca.
@@ -320,10 +328,12 @@ func TestSecondDoseWaitsForItsVaccine(t *testing.T) {
 // TestSecondDoseBeforeFirstDoses: with fewer free places in the horizon
 // than people, the second dose booked again takes the earliest one, before
 // anyone new; first doses take what is left.
-func TestSecondDoseBeforeFirstDoses(t *testing.T) {
+func TestSecondDoseBeforeFirstDoses(t *testing.T) { enginetest.Each(t, testSecondDoseBeforeFirstDoses) }
+
+func testSecondDoseBeforeFirstDoses(t *testing.T, eng enginetest.Engine) {
 	c := testCampaign(t)
 	c.Centers = c.Centers[:1] // MO-A: 4 slots of 2 a day, Monday to Saturday
-	e := newEnv(t, c)
+	e := newEnv(t, eng, c)
 	since := e.clock.Now()
 	seq, as := e.courseStarted("age-80-plus", "UY-MO", 85, 0)
 	e.setClock(as[1].Start.Add(time.Minute))

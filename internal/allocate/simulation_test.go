@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/campaign"
 	"github.com/turnero/turnero/internal/turnero"
 )
@@ -27,7 +29,9 @@ import (
 // day. Small in CI; TURNERO_SIM_PEOPLE and TURNERO_SIM_DAYS set the size:
 //
 //	TURNERO_SIM_PEOPLE=20000 TURNERO_SIM_DAYS=61 go test -run TestRollout -v -timeout 60m ./internal/allocate
-func TestRollout2021(t *testing.T) {
+func TestRollout2021(t *testing.T) { enginetest.Each(t, testRollout2021) }
+
+func testRollout2021(t *testing.T, eng enginetest.Engine) {
 	people := envInt(t, "TURNERO_SIM_PEOPLE", 400)
 	days := envInt(t, "TURNERO_SIM_DAYS", 42)
 	c := campaign.Sample()
@@ -44,7 +48,7 @@ func TestRollout2021(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, c)
+	e := newEnv(t, eng, c)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(2021, 3))
 	// Opening order and share of the eligible population, as in 2021.

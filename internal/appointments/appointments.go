@@ -20,21 +20,38 @@ import (
 	"github.com/turnero/turnero/internal/turnero"
 )
 
+// Store is what the service reads and changes.
+type Store interface {
+	turnero.AppointmentStore
+	RegistrationBySequence(ctx context.Context, sequence int64) (turnero.Registration, error)
+	RegistrationByDocument(ctx context.Context, documentHash []byte) (turnero.Registration, error)
+	Center(ctx context.Context, id string) (turnero.Center, error)
+}
+
 // Service changes appointments.
 type Service struct {
 	campaign *turnero.Campaign
 	keys     *pii.Keyring
-	regs     turnero.RegistrationStore
-	store    turnero.AppointmentStore
-	centers  turnero.AllocationStore
+	store    Store
+	status   turnero.StatusChanges
 	clock    turnero.Clock
 	log      *slog.Logger
 }
 
-// New returns a Service.
-func New(c *turnero.Campaign, keys *pii.Keyring, regs turnero.RegistrationStore, store turnero.AppointmentStore,
-	centers turnero.AllocationStore, clock turnero.Clock, log *slog.Logger) *Service {
-	return &Service{campaign: c, keys: keys, regs: regs, store: store, centers: centers, clock: clock, log: log}
+// New returns a Service; status is told of every change made.
+func New(c *turnero.Campaign, keys *pii.Keyring, store Store, status turnero.StatusChanges, clock turnero.Clock,
+	log *slog.Logger) *Service {
+	return &Service{campaign: c, keys: keys, store: store, status: status, clock: clock, log: log}
+}
+
+// change applies a decision to a booking and tells status answers.
+func (s *Service) change(ctx context.Context, seq int64, at time.Time,
+	decide func(turnero.BookingRecord) (turnero.BookingChange, error)) (turnero.BookingRecord, error) {
+	rec, err := s.store.ChangeBooking(ctx, seq, at, decide)
+	if err == nil {
+		s.status.Changed()
+	}
+	return rec, err
 }
 
 // Campaign is the campaign the service works for.
@@ -57,7 +74,7 @@ func (s *Service) authenticate(ctx context.Context, code, birthDate string) (int
 	if !ok {
 		return 0, turnero.ErrNotFound
 	}
-	r, err := s.regs.RegistrationBySequence(ctx, seq)
+	r, err := s.store.RegistrationBySequence(ctx, seq)
 	if err != nil {
 		return 0, err
 	}
@@ -77,7 +94,7 @@ func (s *Service) Cancel(ctx context.Context, code, birthDate string) (turnero.B
 	if err != nil {
 		return turnero.BookingRecord{}, err
 	}
-	rec, err := s.store.ChangeBooking(ctx, seq, s.clock.Now(), s.campaign.DecideCancel)
+	rec, err := s.change(ctx, seq, s.clock.Now(), s.campaign.DecideCancel)
 	if err != nil {
 		return rec, err
 	}
@@ -94,7 +111,7 @@ func (s *Service) Reschedule(ctx context.Context, code, birthDate string) (turne
 		return turnero.BookingRecord{}, err
 	}
 	var ch turnero.BookingChange
-	rec, err := s.store.ChangeBooking(ctx, seq, s.clock.Now(), func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+	rec, err := s.change(ctx, seq, s.clock.Now(), func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
 		var err error
 		ch, err = s.campaign.DecideReschedule(rec)
 		return ch, err
@@ -125,7 +142,7 @@ type AgendaLine struct {
 
 // checkCenter refuses an unknown center (404).
 func (s *Service) checkCenter(ctx context.Context, id string) error {
-	_, err := s.centers.Center(ctx, id)
+	_, err := s.store.Center(ctx, id)
 	return err
 }
 
@@ -192,13 +209,13 @@ func (s *Service) CheckIn(ctx context.Context, center string, req *CheckInReques
 	if err := s.checkCenter(ctx, center); err != nil {
 		return AgendaLine{}, err
 	}
-	r, err := s.regs.RegistrationByDocument(ctx, s.keys.DocumentHash(dt.ID, doc))
+	r, err := s.store.RegistrationByDocument(ctx, s.keys.DocumentHash(dt.ID, doc))
 	if err != nil {
 		return AgendaLine{}, err
 	}
 	now := s.clock.Now()
 	var dose int
-	rec, err := s.store.ChangeBooking(ctx, r.Sequence, now, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+	rec, err := s.change(ctx, r.Sequence, now, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
 		ch, d, err := s.campaign.DecideCheckIn(rec, center, now)
 		dose = d
 		return ch, err
@@ -275,7 +292,7 @@ func (s *Service) RecordDose(ctx context.Context, center string, req *DoseReques
 		return AgendaLine{}, err
 	}
 	now := s.clock.Now()
-	rec, err := s.store.ChangeBooking(ctx, seq, now, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+	rec, err := s.change(ctx, seq, now, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
 		return s.campaign.DecideDose(rec, center, req.Dose, req.Vaccine, req.Lot, now)
 	})
 	if err != nil {
@@ -301,7 +318,7 @@ func (s *Service) NoShow(ctx context.Context, center string, req *DoseRequest) (
 		return turnero.BookingRecord{}, err
 	}
 	now := s.clock.Now()
-	rec, err := s.store.ChangeBooking(ctx, seq, now, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+	rec, err := s.change(ctx, seq, now, func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
 		return s.campaign.DecideNoShow(rec, center, req.Dose, now)
 	})
 	if err != nil {

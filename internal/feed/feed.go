@@ -32,21 +32,28 @@ const (
 	DefaultLimit = 100
 )
 
+// Store is what the feed reads and books.
+type Store interface {
+	turnero.FeedStore
+	GroupStates(ctx context.Context) ([]turnero.GroupState, error)
+	Center(ctx context.Context, id string) (turnero.Center, error)
+	RegistrationBySequence(ctx context.Context, sequence int64) (turnero.Registration, error)
+}
+
 // Service is the pull feed.
 type Service struct {
 	campaign *turnero.Campaign
 	keys     *pii.Keyring
-	store    turnero.FeedStore
-	alloc    turnero.AllocationStore
-	regs     turnero.RegistrationStore
+	store    Store
+	status   turnero.StatusChanges
 	clock    turnero.Clock
 	log      *slog.Logger
 }
 
-// New returns the feed.
-func New(c *turnero.Campaign, keys *pii.Keyring, store turnero.FeedStore, alloc turnero.AllocationStore,
-	regs turnero.RegistrationStore, clock turnero.Clock, log *slog.Logger) *Service {
-	return &Service{campaign: c, keys: keys, store: store, alloc: alloc, regs: regs, clock: clock, log: log}
+// New returns the feed; status is told of every booking posted back.
+func New(c *turnero.Campaign, keys *pii.Keyring, store Store, status turnero.StatusChanges, clock turnero.Clock,
+	log *slog.Logger) *Service {
+	return &Service{campaign: c, keys: keys, store: store, status: status, clock: clock, log: log}
 }
 
 // Person is a waiting registration with the personal data a scheduling
@@ -179,7 +186,7 @@ func parseCount(s string) (int64, bool) {
 
 // openGroups lists the ids of open groups in priority order.
 func (s *Service) openGroups(ctx context.Context) (map[string]bool, []string, error) {
-	states, err := s.alloc.GroupStates(ctx)
+	states, err := s.store.GroupStates(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -274,7 +281,7 @@ func (s *Service) Book(ctx context.Context, req *AppointmentRequest) (int64, err
 		fe.Add("center_id", "required")
 	} else {
 		var err error
-		center, err = s.alloc.Center(ctx, req.Center)
+		center, err = s.store.Center(ctx, req.Center)
 		if turnero.ErrorCode(err) == turnero.CodeNotFound {
 			fe.Add("center_id", "center_unknown")
 		} else if err != nil {
@@ -312,7 +319,7 @@ func (s *Service) Book(ctx context.Context, req *AppointmentRequest) (int64, err
 	if err := fe.Err(); err != nil {
 		return 0, err
 	}
-	r, err := s.regs.RegistrationBySequence(ctx, seq)
+	r, err := s.store.RegistrationBySequence(ctx, seq)
 	if err != nil {
 		return 0, err
 	}
@@ -348,6 +355,7 @@ func (s *Service) Book(ctx context.Context, req *AppointmentRequest) (int64, err
 	if err := s.store.BookExternal(ctx, b, slots, now); err != nil {
 		return 0, err
 	}
+	s.status.Changed()
 	s.log.Info("appointments posted by the feed", "sequence", seq, "center", center.ID, "vaccine", v.ID)
 	return seq, nil
 }

@@ -12,33 +12,16 @@ import (
 	"github.com/turnero/turnero/internal/turnero"
 )
 
-// Allocation is what the allocation routes need: centers and groups, the
-// allocator, bearer tokens. Without it those routes answer 503.
-type Allocation struct {
-	Store     turnero.AllocationStore
-	Tokens    turnero.TokenStore
-	Allocator *allocate.Allocator
-	Clock     turnero.Clock
-}
-
-// SetAllocation enables the admin, allocation and appointment routes.
-func (s *Server) SetAllocation(a *Allocation) { s.alloc = a }
-
-var errNotConfigured = turnero.Errorf(turnero.CodeUnavailable, "allocation_not_configured")
-
 // authorize checks the bearer token: 401 without a valid one, 403 when it
 // does not carry the role (an admin token may do everything).
 func (s *Server) authorize(r *http.Request, role string) (turnero.Token, error) {
-	if s.alloc == nil {
-		return turnero.Token{}, errNotConfigured
-	}
 	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	secret = strings.TrimSpace(secret)
 	if !ok || secret == "" || len(secret) > 256 {
 		return turnero.Token{}, turnero.ErrUnauthorized
 	}
 	hash := turnero.HashToken(secret)
-	t, err := s.alloc.Tokens.TokenByHash(r.Context(), hash)
+	t, err := s.Store.TokenByHash(r.Context(), hash)
 	if err != nil {
 		return t, err
 	}
@@ -64,7 +47,7 @@ type groupStateResponse struct {
 }
 
 func (s *Server) groupResponse(r *http.Request, g turnero.GroupState) groupStateResponse {
-	c := s.intake.Campaign()
+	c := s.Campaign
 	grp, _ := c.Group(g.Group)
 	name := grp.Name
 	if language(r) == turnero.English && grp.NameEN != "" {
@@ -84,17 +67,11 @@ func (s *Server) setGroupOpen(open bool) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		id := r.PathValue("group")
-		if _, ok := s.intake.Campaign().Group(id); !ok {
-			s.writeError(w, r, turnero.ErrGroupNotFound)
-			return
-		}
-		g, err := s.alloc.Store.SetGroupOpen(r.Context(), id, open, s.alloc.Clock.Now())
+		g, err := s.Allocator.SetGroupOpen(r.Context(), r.PathValue("group"), open)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.log.Info("group opened or closed", "group", id, "open", open)
 		writeJSON(w, http.StatusOK, s.groupResponse(r, g))
 	}
 }
@@ -106,7 +83,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	states, err := s.alloc.Store.GroupStates(r.Context())
+	states, err := s.Store.GroupStates(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -116,7 +93,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		byID[g.Group] = g
 	}
 	out := []groupStateResponse{}
-	for _, g := range s.intake.Campaign().Groups {
+	for _, g := range s.Campaign.Groups {
 		st := byID[g.ID]
 		st.Group = g.ID
 		out = append(out, s.groupResponse(r, st))
@@ -147,7 +124,7 @@ func (s *Server) listPending(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	group := r.PathValue("group")
-	if _, ok := s.intake.Campaign().Group(group); !ok {
+	if _, ok := s.Campaign.Group(group); !ok {
 		s.writeError(w, r, turnero.ErrGroupNotFound)
 		return
 	}
@@ -156,17 +133,17 @@ func (s *Server) listPending(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ps, err := s.alloc.Store.PendingAfter(r.Context(), group, after, limit)
+	ps, err := s.Store.PendingAfter(r.Context(), group, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	sds, err := s.alloc.Store.SecondDosesInGroup(r.Context(), group, after, limit)
+	sds, err := s.Store.SecondDosesInGroup(r.Context(), group, after, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c := s.intake.Campaign()
+	c := s.Campaign
 	lang := language(r)
 	out := make([]pendingResponse, 0, min(len(ps)+len(sds), limit))
 	for len(out) < limit && (len(ps) > 0 || len(sds) > 0) {
@@ -228,7 +205,7 @@ func (s *Server) runAllocation(w http.ResponseWriter, r *http.Request) {
 	// whole group can outlast the server's write timeout, meant for
 	// citizens' requests: the operator still gets the report.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(allocationAnswerTimeout))
-	rep, err := s.alloc.Allocator.RunOnce(context.WithoutCancel(r.Context()))
+	rep, err := s.Allocator.RunOnce(context.WithoutCancel(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -244,102 +221,4 @@ type appointmentResponse struct {
 	Start      string `json:"start"`
 	Vaccine    string `json:"vaccine"`
 	State      string `json:"state"`
-}
-
-// allocationStatusFromView is allocationStatusOf for a store that read
-// everything with the registration: no further queries, but for the center
-// of a second dose booked again at another center than the first.
-func (s *Server) allocationStatusFromView(ctx context.Context, v *turnero.StatusView, dept string, position int64) (allocationStatus, error) {
-	c := s.intake.Campaign()
-	out := allocationStatus{Appointments: []appointmentResponse{}}
-	for _, a := range v.Appointments {
-		vac, _ := c.Vaccine(a.Vaccine)
-		ct := v.Center
-		if a.Center != ct.ID {
-			var err error
-			if ct, err = s.alloc.Store.Center(ctx, a.Center); err != nil {
-				return out, err
-			}
-		}
-		out.Appointments = append(out.Appointments, appointmentResponse{
-			Dose: a.Dose, CenterID: a.Center, CenterName: ct.Name, Address: ct.Address,
-			Start: a.Start.In(c.Location).Format(time.RFC3339), Vaccine: vac.Name, State: a.State,
-		})
-	}
-	out.Scheduled = len(v.Appointments) > 0
-	out.Vaccinated = c.Vaccinated(v.Appointments)
-	if v.LastChange != nil {
-		out.LastChange = s.lastChangeFrom(*v.LastChange)
-	}
-	if out.Scheduled {
-		return out, nil
-	}
-	out.NowServing = v.Group.Cursor
-	if v.Group.Open && s.alloc.Allocator != nil && position > 0 {
-		if t, ok := s.alloc.Allocator.Estimate(dept, position); ok {
-			out.Estimate = t.Format("2006-01-02")
-		}
-	}
-	return out, nil
-}
-
-// allocationStatus adds to a status answer what allocation knows: the
-// appointments, or the group's "now serving" and an estimated date.
-type allocationStatus struct {
-	Appointments []appointmentResponse
-	NowServing   int64
-	Estimate     string
-	Scheduled    bool
-	Vaccinated   bool
-	LastChange   *lastChange // appointments.go
-}
-
-func (s *Server) allocationStatusOf(ctx context.Context, seq int64, group, dept string, position int64, view *turnero.StatusView) (allocationStatus, error) {
-	var out allocationStatus
-	out.Appointments = []appointmentResponse{}
-	if s.alloc == nil {
-		return out, nil
-	}
-	if view != nil {
-		return s.allocationStatusFromView(ctx, view, dept, position)
-	}
-	c := s.intake.Campaign()
-	appts, err := s.alloc.Store.AppointmentsOf(ctx, seq)
-	if err != nil {
-		return out, err
-	}
-	for _, a := range appts {
-		ct, err := s.alloc.Store.Center(ctx, a.Center)
-		if err != nil {
-			return out, err
-		}
-		v, _ := c.Vaccine(a.Vaccine)
-		out.Appointments = append(out.Appointments, appointmentResponse{
-			Dose: a.Dose, CenterID: a.Center, CenterName: ct.Name, Address: ct.Address,
-			Start: a.Start.In(c.Location).Format(time.RFC3339), Vaccine: v.Name, State: a.State,
-		})
-	}
-	out.Scheduled = len(appts) > 0
-	out.Vaccinated = c.Vaccinated(appts)
-	if out.LastChange, err = s.lastChangeOf(ctx, seq); err != nil {
-		return out, err
-	}
-	if out.Scheduled {
-		return out, nil
-	}
-	states, err := s.alloc.Store.GroupStates(ctx)
-	if err != nil {
-		return out, err
-	}
-	for _, g := range states {
-		if g.Group == group {
-			out.NowServing = g.Cursor
-			if g.Open && s.alloc.Allocator != nil && position > 0 {
-				if t, ok := s.alloc.Allocator.Estimate(dept, position); ok {
-					out.Estimate = t.Format("2006-01-02")
-				}
-			}
-		}
-	}
-	return out, nil
 }

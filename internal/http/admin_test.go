@@ -3,16 +3,14 @@ package http_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/campaign"
-	turnerohttp "github.com/turnero/turnero/internal/http"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -23,9 +21,9 @@ const (
 
 // withAllocation wires centers, tokens and an allocator into a test server
 // as serve does.
-func withAllocation(t *testing.T) *testServer {
+func withAllocation(t *testing.T, eng enginetest.Engine) *testServer {
 	t.Helper()
-	ts := newTestServer(t)
+	ts := newTestServer(t, eng)
 	ctx := context.Background()
 	c := campaign.Sample()
 	if err := ts.db.UpsertCenters(ctx, c.Centers); err != nil {
@@ -39,13 +37,6 @@ func withAllocation(t *testing.T) *testServer {
 			t.Fatal(err)
 		}
 	}
-	a, err := allocate.New(allocate.Config{}, ts.db, ts.in.Campaign(), turnero.SystemClock{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.handler.(*turnerohttp.Server).SetAllocation(&turnerohttp.Allocation{
-		Store: ts.db, Tokens: ts.db, Allocator: a, Clock: turnero.SystemClock{},
-	})
 	return ts
 }
 
@@ -61,8 +52,10 @@ func (s *testServer) admin(t *testing.T, method, path, token, lang string) respo
 	return s.do(t, method, path, nil, h)
 }
 
-func TestAdminNeedsAToken(t *testing.T) {
-	ts := withAllocation(t)
+func TestAdminNeedsAToken(t *testing.T) { enginetest.Each(t, testAdminNeedsAToken) }
+
+func testAdminNeedsAToken(t *testing.T, eng enginetest.Engine) {
+	ts := withAllocation(t, eng)
 	for _, tc := range []struct {
 		name, method, path, token, lang string
 		status                          int
@@ -130,7 +123,11 @@ func allocStatusOf(t *testing.T, ts *testServer, code string) allocStatusBody {
 }
 
 func TestOpenAllocateAndSeeAppointments(t *testing.T) {
-	ts := withAllocation(t)
+	enginetest.Each(t, testOpenAllocateAndSeeAppointments)
+}
+
+func testOpenAllocateAndSeeAppointments(t *testing.T, eng enginetest.Engine) {
+	ts := withAllocation(t, eng)
 	var codes []string
 	for i := 1; i <= 3; i++ {
 		codes = append(codes, receiptOf(t, ts.register(t, person(i)), http.StatusAccepted).TrackingCode)
@@ -151,7 +148,7 @@ func TestOpenAllocateAndSeeAppointments(t *testing.T) {
 	if r.status != 200 || !strings.Contains(string(r.body), `"scheduled":3`) {
 		t.Fatalf("allocation: %s", r)
 	}
-	c := ts.in.Campaign()
+	c := ts.campaign
 	for _, code := range codes {
 		st := allocStatusOf(t, ts, code)
 		if st.Status != "scheduled" || len(st.Appointments) != 2 || st.Position != 0 {

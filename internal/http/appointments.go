@@ -11,20 +11,6 @@ import (
 	"github.com/turnero/turnero/internal/turnero"
 )
 
-// Changes is what the routes of citizens' changes, center staff and the pull
-// feed need. Without it those routes answer 503.
-type Changes struct {
-	Appointments *appointments.Service
-	Feed         *feed.Service
-	// Events are read for the status answer's last change.
-	Events turnero.AppointmentStore
-}
-
-// SetChanges enables the cancel, staff and feed routes.
-func (s *Server) SetChanges(c *Changes) { s.changes = c }
-
-var errChangesNotConfigured = turnero.Errorf(turnero.CodeUnavailable, "allocation_not_configured")
-
 func (s *Server) changesRoutes() {
 	s.handle("POST /v1/registrations/{code}/cancel", s.cancelRegistration)
 	s.handle("POST /v1/registrations/{code}/reschedule", s.rescheduleRegistration)
@@ -47,24 +33,6 @@ type lastChange struct {
 	Text        string `json:"text"`
 }
 
-func (s *Server) lastChangeOf(ctx context.Context, seq int64) (*lastChange, error) {
-	if s.changes == nil || s.changes.Events == nil {
-		return nil, nil
-	}
-	events, err := s.changes.Events.EventsOf(ctx, seq)
-	if err != nil {
-		return nil, err
-	}
-	for i := len(events) - 1; i >= 0; i-- {
-		e := events[i]
-		if e.Dose != 0 && e.Place == "" {
-			continue // a dose's state changed, not the booking
-		}
-		return s.lastChangeFrom(e), nil
-	}
-	return nil, nil
-}
-
 // lastChangeFrom describes a change to the whole booking (dose 0), or the
 // release of dose 2 alone.
 func (s *Server) lastChangeFrom(e turnero.AppointmentEvent) *lastChange {
@@ -72,7 +40,7 @@ func (s *Server) lastChangeFrom(e turnero.AppointmentEvent) *lastChange {
 	if place == "" {
 		place = "left_the_list"
 	}
-	return &lastChange{Kind: e.Kind, At: e.At.In(s.intake.Campaign().Location).Format(time.RFC3339), PlaceInLine: place}
+	return &lastChange{Kind: e.Kind, At: e.At.In(s.Campaign.Location).Format(time.RFC3339), PlaceInLine: place}
 }
 
 type birthDateRequest struct {
@@ -90,10 +58,6 @@ func (s *Server) rescheduleRegistration(w http.ResponseWriter, r *http.Request) 
 // changeRegistration cancels, or asks for another date, and answers the
 // status as it is after the change.
 func (s *Server) changeRegistration(w http.ResponseWriter, r *http.Request, another bool) {
-	if s.changes == nil {
-		s.writeError(w, r, errChangesNotConfigured)
-		return
-	}
 	var req birthDateRequest
 	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
 		writeJSONError(w, r, status, key, fields)
@@ -102,15 +66,15 @@ func (s *Server) changeRegistration(w http.ResponseWriter, r *http.Request, anot
 	code := r.PathValue("code")
 	var err error
 	if another {
-		_, err = s.changes.Appointments.Reschedule(r.Context(), code, req.BirthDate)
+		_, err = s.Appointments.Reschedule(r.Context(), code, req.BirthDate)
 	} else {
-		_, err = s.changes.Appointments.Cancel(r.Context(), code, req.BirthDate)
+		_, err = s.Appointments.Cancel(r.Context(), code, req.BirthDate)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	st, err := s.intake.StatusByCode(r.Context(), code)
+	st, err := s.Status.ByCode(r.Context(), code)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -121,9 +85,6 @@ func (s *Server) changeRegistration(w http.ResponseWriter, r *http.Request, anot
 // authorizeCenter lets a center token act for its own center only (an admin
 // token for any).
 func (s *Server) authorizeCenter(r *http.Request) (string, error) {
-	if s.changes == nil {
-		return "", errChangesNotConfigured
-	}
 	t, err := s.authorize(r, turnero.RoleCenter)
 	if err != nil {
 		return "", err
@@ -152,7 +113,7 @@ type agendaLineResponse struct {
 
 func (s *Server) lineResponse(l appointments.AgendaLine) agendaLineResponse {
 	return agendaLineResponse{
-		Start: l.Start.In(s.intake.Campaign().Location).Format(time.RFC3339), Dose: l.Dose, Vaccine: l.Vaccine.ID,
+		Start: l.Start.In(s.Campaign.Location).Format(time.RFC3339), Dose: l.Dose, Vaccine: l.Vaccine.ID,
 		VaccineName: l.Vaccine.Name, State: l.State, Sequence: l.Sequence,
 		TrackingCode: turnero.FormatTrackingCode(l.TrackingCode), Name: l.MaskedName,
 		DocumentType: l.DocumentType, Document: l.MaskedDocument,
@@ -166,7 +127,7 @@ func (s *Server) centerAgenda(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	date := r.URL.Query().Get("date")
-	lines, err := s.changes.Appointments.Agenda(r.Context(), id, date)
+	lines, err := s.Appointments.Agenda(r.Context(), id, date)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -181,13 +142,13 @@ func (s *Server) centerAgenda(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) centerCheckIn(w http.ResponseWriter, r *http.Request) {
 	centerAction(s, w, r, func(ctx context.Context, center string, req *appointments.CheckInRequest) (appointments.AgendaLine, error) {
-		return s.changes.Appointments.CheckIn(ctx, center, req)
+		return s.Appointments.CheckIn(ctx, center, req)
 	})
 }
 
 func (s *Server) centerDose(w http.ResponseWriter, r *http.Request) {
 	centerAction(s, w, r, func(ctx context.Context, center string, req *appointments.DoseRequest) (appointments.AgendaLine, error) {
-		return s.changes.Appointments.RecordDose(ctx, center, req)
+		return s.Appointments.RecordDose(ctx, center, req)
 	})
 }
 
@@ -226,12 +187,12 @@ func (s *Server) centerNoShow(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, r, status, key, fields)
 		return
 	}
-	rec, err := s.changes.Appointments.NoShow(r.Context(), id, &req)
+	rec, err := s.Appointments.NoShow(r.Context(), id, &req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c := s.intake.Campaign()
+	c := s.Campaign
 	place := turnero.PlaceSecondDose
 	if req.Dose == 1 {
 		place = c.PlaceInLine.AfterNoShow
@@ -262,10 +223,6 @@ type feedPerson struct {
 }
 
 func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
-	if s.changes == nil {
-		s.writeError(w, r, errChangesNotConfigured)
-		return
-	}
 	if _, err := s.authorize(r, turnero.RoleFeed); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -279,12 +236,12 @@ func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	page, err := s.changes.Feed.Waiting(r.Context(), q.Get("after"), limit)
+	page, err := s.Feed.Waiting(r.Context(), q.Get("after"), limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c := s.intake.Campaign()
+	c := s.Campaign
 	out := make([]feedPerson, len(page.People))
 	for i, p := range page.People {
 		out[i] = feedPerson{
@@ -301,10 +258,6 @@ func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) feedAppointments(w http.ResponseWriter, r *http.Request) {
-	if s.changes == nil {
-		s.writeError(w, r, errChangesNotConfigured)
-		return
-	}
 	if _, err := s.authorize(r, turnero.RoleFeed); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -314,12 +267,12 @@ func (s *Server) feedAppointments(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, r, status, key, fields)
 		return
 	}
-	seq, err := s.changes.Feed.Book(r.Context(), &req)
+	seq, err := s.Feed.Book(r.Context(), &req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	st, err := s.intake.StatusBySequence(r.Context(), seq)
+	st, err := s.Status.BySequence(r.Context(), seq)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -6,16 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/turnero/turnero/internal/appointments"
-	"github.com/turnero/turnero/internal/feed"
-	turnerohttp "github.com/turnero/turnero/internal/http"
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -36,9 +34,13 @@ type testClock struct {
 	t  time.Time
 }
 
+// Now is the time set, or the system's until one is.
 func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		return time.Now()
+	}
 	return c.t
 }
 
@@ -51,9 +53,9 @@ func (c *testClock) Set(t time.Time) {
 // withChanges is withAllocation plus cancellations, center staff and the
 // feed as serve wires them, on a clock the test sets; MO-02 and the feed get
 // tokens too.
-func withChanges(t *testing.T) (*testServer, *testClock) {
+func withChanges(t *testing.T, eng enginetest.Engine) (*testServer, *testClock) {
 	t.Helper()
-	ts := withAllocation(t)
+	ts := withAllocation(t, eng)
 	ctx := context.Background()
 	for _, tok := range []turnero.Token{
 		{Hash: turnero.HashToken(otherCenterSecret), Role: turnero.RoleCenter, Center: "MO-02"},
@@ -63,14 +65,8 @@ func withChanges(t *testing.T) (*testServer, *testClock) {
 			t.Fatal(err)
 		}
 	}
-	clk := &testClock{t: time.Now()}
-	c := ts.in.Campaign()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ts.handler.(*turnerohttp.Server).SetChanges(&turnerohttp.Changes{
-		Appointments: appointments.New(c, ts.keys, ts.db, ts.db, ts.db, clk, log),
-		Feed:         feed.New(c, ts.keys, ts.db, ts.db, ts.db, clk, log),
-		Events:       ts.db,
-	})
+	clk := ts.clock
+	clk.Set(time.Now())
 	return ts, clk
 }
 
@@ -161,8 +157,10 @@ func bookedInSlots(t *testing.T, ts *testServer) int {
 	return n
 }
 
-func TestCancelAndAnotherDate(t *testing.T) {
-	ts, _ := withChanges(t)
+func TestCancelAndAnotherDate(t *testing.T) { enginetest.Each(t, testCancelAndAnotherDate) }
+
+func testCancelAndAnotherDate(t *testing.T, eng enginetest.Engine) {
+	ts, _ := withChanges(t, eng)
 	codes := scheduleThree(t, ts)
 	birth := map[string]string{"birth_date": "1958-03-14"}
 
@@ -230,8 +228,10 @@ func appointmentsOf(t *testing.T, ts *testServer, code string) changeStatus {
 	return decodeStatus(t, ts.do(t, "GET", "/v1/registrations/"+code, nil, nil))
 }
 
-func TestCenterStaff(t *testing.T) {
-	ts, clk := withChanges(t)
+func TestCenterStaff(t *testing.T) { enginetest.Each(t, testCenterStaff) }
+
+func testCenterStaff(t *testing.T, eng enginetest.Engine) {
+	ts, clk := withChanges(t, eng)
 	codes := scheduleThree(t, ts)
 	st := appointmentsOf(t, ts, codes[0])
 	center := st.Appointments[0].CenterID
@@ -372,8 +372,10 @@ func feedSlots(t *testing.T, c *turnero.Campaign, id string, from time.Time, int
 	return time.Time{}, time.Time{}
 }
 
-func TestFeed(t *testing.T) {
-	ts, clk := withChanges(t)
+func TestFeed(t *testing.T) { enginetest.Each(t, testFeed) }
+
+func testFeed(t *testing.T, eng enginetest.Engine) {
+	ts, clk := withChanges(t, eng)
 	var codes []string
 	for i := 1; i <= 3; i++ {
 		codes = append(codes, receiptOf(t, ts.register(t, person(i)), http.StatusAccepted).TrackingCode)
@@ -419,7 +421,7 @@ func TestFeed(t *testing.T) {
 	}
 	consumer := p2.Next // the consumer has read everyone
 
-	c := ts.in.Campaign()
+	c := ts.campaign
 	az, _ := c.Vaccine("astrazeneca")
 	s1, s2 := feedSlots(t, c, "MO-02", clk.Now(), az.IntervalDays)
 	post := func(body map[string]any, lang string) response {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -48,8 +50,10 @@ func snapshot(t *testing.T, ts *testServer, seqs []int64) string {
 // TestBadInputChangesNothing: admin, staff, feed and citizens' requests that
 // are wrong get a clear 4xx in Spanish and in English, and leave storage as
 // it was.
-func TestBadInputChangesNothing(t *testing.T) {
-	ts, clk := withChanges(t)
+func TestBadInputChangesNothing(t *testing.T) { enginetest.Each(t, testBadInputChangesNothing) }
+
+func testBadInputChangesNothing(t *testing.T, eng enginetest.Engine) {
+	ts, clk := withChanges(t, eng)
 	codes := scheduleThree(t, ts)
 	st := appointmentsOf(t, ts, codes[0])
 	d1, _ := time.Parse(time.RFC3339, st.Appointments[0].Start)
@@ -61,7 +65,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	seqs := []int64{1, 2, 3}
 	before := snapshot(t, ts, seqs)
 	birth := map[string]string{"birth_date": "1958-03-14"}
-	c := ts.in.Campaign()
+	c := ts.campaign
 	past := clk.Now().Add(-24 * time.Hour).In(c.Location).Format(time.RFC3339)
 	s1, s2 := feedSlots(t, c, "MO-01", clk.Now(), 90)
 	for _, tc := range []struct {

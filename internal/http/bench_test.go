@@ -2,50 +2,21 @@ package http_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
-	"github.com/turnero/turnero/internal/campaign"
-	turnerohttp "github.com/turnero/turnero/internal/http"
+	"github.com/turnero/turnero/internal/enginetest"
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/loadtest"
-	"github.com/turnero/turnero/internal/metrics"
-	"github.com/turnero/turnero/internal/pii"
-	"github.com/turnero/turnero/internal/sqlite"
-	"github.com/turnero/turnero/internal/turnero"
 )
 
 // benchServer wires the API as cmd/turnero does, on a real SQLite file.
 func benchServer(b *testing.B) (http.Handler, *intake.Service) {
-	dir := b.TempDir()
-	if err := pii.WriteKeyFile(filepath.Join(dir, "keys"), "bench"); err != nil {
-		b.Fatal(err)
-	}
-	keys, err := pii.LoadKeyFile(filepath.Join(dir, "keys"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "turnero.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := metrics.New()
-	in, err := intake.New(intake.DefaultConfig, campaign.Sample(), keys, db, turnero.SystemClock{}, m, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	in.Start()
-	b.Cleanup(in.Close)
-	return turnerohttp.NewServer(in, m, log), in
+	ts := newTestServer(b, enginetest.SQLite)
+	return ts.handler, ts.in
 }
 
 // BenchmarkRegister measures a whole registration through the handler —

@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/turnero/turnero/internal/enginetest"
 )
 
 // TestFeedGroupOpenedLater: through the API, a group opened after the
 // consumer read past its people's sequences is offered whole, in order;
 // closing a group stops offering it and opening it again offers what came
 // meanwhile, nobody twice.
-func TestFeedGroupOpenedLater(t *testing.T) {
-	ts, _ := withChanges(t)
+func TestFeedGroupOpenedLater(t *testing.T) { enginetest.Each(t, testFeedGroupOpenedLater) }
+
+func testFeedGroupOpenedLater(t *testing.T, eng enginetest.Engine) {
+	ts, _ := withChanges(t, eng)
 	born := map[string]string{"age-70-79": "1950-05-01", "age-60-69": "1958-03-14"}
 	seqOf := map[string][]int64{}
 	n := 0

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turnero/turnero/internal/enginetest"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -15,7 +16,7 @@ import (
 // the real handler, wired to real SQLite: never a 5xx, always a JSON receipt
 // or a JSON error with a code and a message from the catalogue.
 func FuzzRegistrationDecoder(f *testing.F) {
-	s := newTestServer(f)
+	s := newTestServer(f, enginetest.SQLite)
 	valid := func(i int) []byte {
 		b, _ := json.Marshal(person(i))
 		return b

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -198,7 +200,7 @@ func hostileCases(t *testing.T) []hostileCase {
 // real server. No case gets a 5xx; every refusal is a JSON error with a code
 // and a message in the person's language.
 func TestHostileInput(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	for _, tc := range hostileCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, lang := range []turnero.Lang{turnero.Spanish, turnero.English} {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/turnero/turnero/internal/enginetest"
 )
 
 // TestNoPersonalDataAtRest registers synthetic people through the API, then
@@ -15,7 +17,7 @@ import (
 // after closing, and finds none of their personal data in clear, in any of the
 // forms it was typed or stored in. The logs hold none of it either.
 func TestNoPersonalDataAtRest(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	people := []struct {
 		req     map[string]any
 		needles []string

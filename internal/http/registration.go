@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/turnero/turnero/internal/intake"
+	"github.com/turnero/turnero/internal/status"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -24,7 +24,7 @@ func (s *Server) createRegistration(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, r, status, key, fields)
 		return
 	}
-	rc, err := s.intake.Register(r.Context(), &req)
+	rc, err := s.Intake.Register(r.Context(), &req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -66,7 +66,7 @@ type placeInLine struct {
 }
 
 func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request) {
-	st, err := s.intake.StatusByCode(r.Context(), r.PathValue("code"))
+	st, err := s.Status.ByCode(r.Context(), r.PathValue("code"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -75,12 +75,12 @@ func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lookupRegistration(w http.ResponseWriter, r *http.Request) {
-	var req intake.LookupRequest
+	var req status.LookupRequest
 	if status, key, fields := decodeJSON(w, r, &req); status != 0 {
 		writeJSONError(w, r, status, key, fields)
 		return
 	}
-	st, err := s.intake.Lookup(r.Context(), &req)
+	st, err := s.Status.Lookup(r.Context(), &req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -88,25 +88,28 @@ func (s *Server) lookupRegistration(w http.ResponseWriter, r *http.Request) {
 	s.writeStatus(w, r, st)
 }
 
-func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.Status) {
-	c := s.intake.Campaign()
+func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st status.Answer) {
+	c := s.Campaign
+	lang := language(r)
 	name := st.Group.Name
-	if language(r) == turnero.English && st.Group.NameEN != "" {
+	if lang == turnero.English && st.Group.NameEN != "" {
 		name = st.Group.NameEN
 	}
-	as, err := s.allocationStatusOf(r.Context(), st.Sequence, st.Group.ID, st.Department.Code, st.Position, st.View)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	appts := make([]appointmentResponse, len(st.Appointments))
+	for i, a := range st.Appointments {
+		appts[i] = appointmentResponse{
+			Dose: a.Dose, CenterID: a.Center, CenterName: a.CenterName, Address: a.CenterAddress,
+			Start: a.Start.In(c.Location).Format(time.RFC3339), Vaccine: a.VaccineName, State: a.State,
+		}
 	}
-	if as.Scheduled && st.Status == turnero.StatusWaiting {
-		st.Status, st.Position = turnero.StatusScheduled, 0
+	var estimate string
+	if !st.Estimate.IsZero() {
+		estimate = st.Estimate.Format("2006-01-02")
 	}
-	if as.Vaccinated {
-		st.Status = turnero.StatusVaccinated
-	}
-	if as.LastChange != nil {
-		as.LastChange.Text = turnero.Message("place_"+as.LastChange.PlaceInLine, language(r))
+	var last *lastChange
+	if st.LastChange != nil {
+		last = s.lastChangeFrom(*st.LastChange)
+		last.Text = turnero.Message("place_"+last.PlaceInLine, lang)
 	}
 	// The answer shows masked personal data only, but still should not sit
 	// in shared caches.
@@ -123,14 +126,14 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, st intake.S
 		Document:     st.MaskedDocument,
 		Department:   st.Department.Name,
 		ReceivedAt:   st.ReceivedAt.In(c.Location).Format(time.RFC3339),
-		Appointments: as.Appointments,
-		NowServing:   as.NowServing,
-		Estimate:     as.Estimate,
+		Appointments: appts,
+		NowServing:   st.NowServing,
+		Estimate:     estimate,
 		PlaceInLine: placeInLine{
 			Order:       "submission",
 			AfterCancel: c.PlaceInLine.AfterCancel,
 			AfterNoShow: c.PlaceInLine.AfterNoShow,
 		},
-		LastChange: as.LastChange,
+		LastChange: last,
 	})
 }

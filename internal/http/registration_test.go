@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/turnero"
 )
 
 func TestRegisterReceipt(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	first := receiptOf(t, s.register(t, person(0)), http.StatusAccepted)
 	if first.Sequence != 1 || first.Group != "age-60-69" || first.Duplicate {
 		t.Fatalf("first receipt %+v", first)
@@ -44,7 +46,7 @@ func TestRegisterReceipt(t *testing.T) {
 // same birth date is the same person: the first receipt back, never a second
 // place in line.
 func TestRegisterSamePersonAgain(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	first := receiptOf(t, s.register(t, person(0)), http.StatusAccepted)
 	for _, p := range []map[string]any{
 		person(0),
@@ -71,7 +73,7 @@ func TestRegisterSamePersonAgain(t *testing.T) {
 // someone else or a typo: 409, never the existing code (a cédula number is not
 // a secret).
 func TestRegisterIdentityConflict(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	first := receiptOf(t, s.register(t, person(0)), http.StatusAccepted)
 	for _, lang := range []turnero.Lang{turnero.Spanish, turnero.English} {
 		accept := ""
@@ -106,7 +108,11 @@ func TestRegisterIdentityConflict(t *testing.T) {
 // person, their relatives and a flaky connection retrying) make exactly one
 // registration.
 func TestRegisterConcurrentSamePerson(t *testing.T) {
-	s := newTestServer(t)
+	enginetest.Each(t, testRegisterConcurrentSamePerson)
+}
+
+func testRegisterConcurrentSamePerson(t *testing.T, eng enginetest.Engine) {
+	s := newTestServer(t, eng)
 	before := receiptOf(t, s.register(t, person(1)), http.StatusAccepted)
 	const n = 100
 	bodies := [][]byte{
@@ -156,7 +162,7 @@ func TestRegisterConcurrentSamePerson(t *testing.T) {
 // TestRegisterConcurrentDifferentPeople: people registering at once get
 // distinct, gap-free sequences and codes.
 func TestRegisterConcurrentDifferentPeople(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	const n = 60
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -222,8 +228,10 @@ var clearForms = []string{
 	"1958-03-14", "+59899123456", "59899123456", "99123456", "099 123 456", "Pocitos",
 }
 
-func TestStatus(t *testing.T) {
-	s := newTestServer(t)
+func TestStatus(t *testing.T) { enginetest.Each(t, testStatus) }
+
+func testStatus(t *testing.T, eng enginetest.Engine) {
+	s := newTestServer(t, eng)
 	a := receiptOf(t, s.register(t, person(0)), http.StatusAccepted)                                             // age-60-69, 1st
 	b := receiptOf(t, s.register(t, with(person(1), "birth_date", "1930-06-01")), http.StatusAccepted)           // age-80-plus, 1st
 	c := receiptOf(t, s.register(t, with(person(2), "birth_date", "1961-01-01")), http.StatusAccepted)           // age-60-69, 2nd
@@ -315,8 +323,10 @@ func TestStatus(t *testing.T) {
 // TestLookup: someone who lost their code finds their status with their
 // document and birth date; either wrong gives the same 404, with no hint of
 // which.
-func TestLookup(t *testing.T) {
-	s := newTestServer(t)
+func TestLookup(t *testing.T) { enginetest.Each(t, testLookup) }
+
+func testLookup(t *testing.T, eng enginetest.Engine) {
+	s := newTestServer(t, eng)
 	rc := receiptOf(t, s.register(t, person(0)), http.StatusAccepted)
 	receiptOf(t, s.register(t, person(1)), http.StatusAccepted)
 	byCode := s.do(t, "GET", "/v1/registrations/"+rc.TrackingCode, nil, nil)

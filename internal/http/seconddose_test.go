@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/turnero/turnero/internal/allocate"
-	turnerohttp "github.com/turnero/turnero/internal/http"
+	"github.com/turnero/turnero/internal/enginetest"
+
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -50,15 +48,12 @@ func decodeSecondDose(t *testing.T, r response) secondDoseStatus {
 // same vaccine, after the interval; the status answer says so at each step
 // and then shows the new dose 2, at another center when dose 1's is closed;
 // staff there give it and the course is complete.
-func TestSecondDoseAgain(t *testing.T) {
-	ts, clk := withChanges(t)
+func TestSecondDoseAgain(t *testing.T) { enginetest.Each(t, testSecondDoseAgain) }
+
+func testSecondDoseAgain(t *testing.T, eng enginetest.Engine) {
+	ts, clk := withChanges(t, eng)
 	codes := scheduleThree(t, ts)
-	c := ts.in.Campaign()
-	a, err := allocate.New(allocate.Config{}, ts.db, c, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.handler.(*turnerohttp.Server).SetAllocation(&turnerohttp.Allocation{Store: ts.db, Tokens: ts.db, Allocator: a, Clock: clk})
+	c := ts.campaign
 	ctx := context.Background()
 	birth := map[string]string{"birth_date": "1958-03-14"}
 	status := func(code, lang string) secondDoseStatus {
@@ -174,9 +169,11 @@ func TestSecondDoseAgain(t *testing.T) {
 // merged in group order, the people the allocator could not place (first
 // doses) and the second doses waiting to be booked again, with their
 // reason and nothing personal; paged by group ordinal.
-func TestPendingListsSecondDoses(t *testing.T) {
-	ts, clk := withChanges(t)
-	c := ts.in.Campaign()
+func TestPendingListsSecondDoses(t *testing.T) { enginetest.Each(t, testPendingListsSecondDoses) }
+
+func testPendingListsSecondDoses(t *testing.T, eng enginetest.Engine) {
+	ts, clk := withChanges(t, eng)
+	c := ts.campaign
 	// Rivera's center closed for months: pending for a first dose, first in
 	// the group.
 	for _, ct := range c.Centers {
@@ -191,11 +188,6 @@ func TestPendingListsSecondDoses(t *testing.T) {
 	}
 	rivera := receiptOf(t, ts.register(t, with(person(9), "department", "Rivera")), 202).TrackingCode
 	codes := scheduleThree(t, ts)
-	a, err := allocate.New(allocate.Config{}, ts.db, c, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.handler.(*turnerohttp.Server).SetAllocation(&turnerohttp.Allocation{Store: ts.db, Tokens: ts.db, Allocator: a, Clock: clk})
 	birth := map[string]string{"birth_date": "1958-03-14"}
 	first := decodeSecondDose(t, ts.do(t, "GET", "/v1/registrations/"+codes[0], nil, nil))
 	d1, _ := time.Parse(time.RFC3339, first.Appointments[0].Start)

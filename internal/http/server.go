@@ -5,38 +5,74 @@
 package http
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/appointments"
+	"github.com/turnero/turnero/internal/feed"
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/metrics"
+	"github.com/turnero/turnero/internal/status"
+	"github.com/turnero/turnero/internal/turnero"
 )
 
 // MaxBodyBytes bounds a request body: a registration is well under 1 KiB.
 const MaxBodyBytes = 16 << 10
 
+// Services are what the routes call, all of them required: cmd/turnero
+// wires them (serve.go), and so do the tests.
+type Services struct {
+	Campaign     *turnero.Campaign
+	Intake       *intake.Service
+	Status       *status.Service
+	Allocator    *allocate.Allocator
+	Appointments *appointments.Service
+	Feed         *feed.Service
+	// Store reads tokens and what operators see of the groups.
+	Store Store
+}
+
+// Store is what the routes read directly: bearer tokens, and the groups'
+// states and pending lists for operators.
+type Store interface {
+	TokenByHash(ctx context.Context, hash []byte) (turnero.Token, error)
+	GroupStates(ctx context.Context) ([]turnero.GroupState, error)
+	PendingAfter(ctx context.Context, group string, after int64, limit int) ([]turnero.Pending, error)
+	SecondDosesInGroup(ctx context.Context, group string, after int64, limit int) ([]turnero.SecondDose, error)
+}
+
+func (v Services) check() error {
+	if v.Campaign == nil || v.Intake == nil || v.Status == nil || v.Allocator == nil || v.Appointments == nil ||
+		v.Feed == nil || v.Store == nil {
+		return errors.New("http: every service must be given")
+	}
+	return nil
+}
+
 // Server holds the handlers' dependencies.
 type Server struct {
-	intake  *intake.Service
+	Services
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	mux     *http.ServeMux
 	// known holds the same routes without the catch-all, to tell an unknown
 	// path (404) from a known path with the wrong method (405).
 	known *http.ServeMux
-	alloc *Allocation // admin and allocation routes (admin.go); nil: 503
-	// changes: cancel, another date, center staff, pull feed
-	// (appointments.go); nil: 503
-	changes *Changes
 }
 
 // NewServer returns the handler of the whole API.
-func NewServer(in *intake.Service, m *metrics.Metrics, log *slog.Logger) *Server {
-	s := &Server{intake: in, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux()}
+func NewServer(svc Services, m *metrics.Metrics, log *slog.Logger) (*Server, error) {
+	if err := svc.check(); err != nil {
+		return nil, err
+	}
+	s := &Server{Services: svc, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux()}
 	s.routes()
 	s.mux.HandleFunc("/", s.unrouted)
-	return s
+	return s, nil
 }
 
 func (s *Server) routes() {
@@ -100,11 +136,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(rec, r)
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && rec.status < 400 && changesStatus(r.Pattern) {
-		// Whoever changes an appointment or a group reads the change back
-		// at once: cached status answers go.
-		s.intake.StatusChanged()
-	}
 }
 
 // headerProbe records what a mux would answer for a request it cannot route.
@@ -124,13 +155,6 @@ func (p *headerProbe) WriteHeader(code int) {
 	if p.status == 0 {
 		p.status = code
 	}
-}
-
-// changesStatus reports whether a successful request to route may change
-// what status answers show: every write except registering (which the cache
-// records itself) and looking up.
-func changesStatus(route string) bool {
-	return route != "POST /v1/registrations" && route != "POST /v1/registrations/lookup" && route != "" && route != "/"
 }
 
 type statusRecorder struct {
@@ -158,11 +182,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.intake.Ready(r.Context()); err != nil {
+	if err := s.Intake.Ready(r.Context()); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"status": "ready", "queue_depth": s.intake.QueueDepth(), "queue_capacity": s.intake.QueueCapacity(),
+		"status": "ready", "queue_depth": s.Intake.QueueDepth(), "queue_capacity": s.Intake.QueueCapacity(),
 	})
 }

@@ -13,6 +13,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/appointments"
+	"github.com/turnero/turnero/internal/enginetest"
+	"github.com/turnero/turnero/internal/feed"
+	"github.com/turnero/turnero/internal/status"
+
 	"github.com/turnero/turnero/internal/campaign"
 	turnerohttp "github.com/turnero/turnero/internal/http"
 	"github.com/turnero/turnero/internal/intake"
@@ -26,13 +32,17 @@ import (
 // real HTTP listener.
 type testServer struct {
 	*httptest.Server
-	handler http.Handler
-	dataDir string
-	keys    *pii.Keyring
-	in      *intake.Service
-	db      testStore // SQLite, or PostgreSQL under TestPostgres (postgres_test.go)
-	logs    *lockedBuffer
-	client  *http.Client
+	handler  http.Handler
+	dataDir  string
+	keys     *pii.Keyring
+	in       *intake.Service
+	st       *status.Service
+	alloc    *allocate.Allocator
+	clock    *testClock // allocation, changes and the feed; intake keeps the system's
+	campaign *turnero.Campaign
+	db       turnero.Store
+	logs     *lockedBuffer
+	client   *http.Client
 
 	closeOnce sync.Once
 }
@@ -54,7 +64,9 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func newTestServer(t testing.TB) *testServer {
+// newTestServer wires the API on eng as cmd/turnero's serve does (every
+// service, one clock for allocation and changes that the test may set).
+func newTestServer(t testing.TB, eng enginetest.Engine) *testServer {
 	t.Helper()
 	keyFile := filepath.Join(t.TempDir(), "turnero.key") // kept apart from the data, as in production
 	if err := pii.WriteKeyFile(keyFile, "test-1"); err != nil {
@@ -65,22 +77,47 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	db, err := openTestStore(t, filepath.Join(dataDir, "turnero.db"))
+	where := eng.Fresh(t)
+	if eng.Name == enginetest.SQLite.Name {
+		where = filepath.Join(dataDir, "turnero.db")
+	}
+	db, err := eng.OpenErr(where)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := metrics.New()
-	in, err := intake.New(intake.DefaultConfig, campaign.Sample(), keys, db, turnero.SystemClock{}, m, log.With("component", "intake"))
+	c := campaign.Sample()
+	clk := &testClock{}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := allocate.New(allocate.Config{}, db, c, clk, quiet)
 	if err != nil {
 		db.Close()
 		t.Fatal(err)
 	}
+	st := status.New(c, keys, db, a)
+	a.Changes = st
+	in, err := intake.New(intake.DefaultConfig, c, keys, db, st, turnero.SystemClock{}, m, log.With("component", "intake"))
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	h, err := turnerohttp.NewServer(turnerohttp.Services{
+		Campaign: c, Intake: in, Status: st, Allocator: a,
+		Appointments: appointments.New(c, keys, db, st, clk, log.With("component", "appointments")),
+		Feed:         feed.New(c, keys, db, st, clk, log.With("component", "feed")),
+		Store:        db,
+	}, m, log.With("component", "http"))
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	st.Start()
 	in.Start()
-	h := turnerohttp.NewServer(in, m, log.With("component", "http"))
 	s := &testServer{
-		Server: httptest.NewServer(h), handler: h, dataDir: dataDir, keys: keys, in: in, db: db, logs: logs,
+		Server: httptest.NewServer(h), handler: h, dataDir: dataDir, keys: keys, in: in, st: st, alloc: a, clock: clk,
+		campaign: c, db: db, logs: logs,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}},
 	}
 	t.Cleanup(func() {
@@ -99,6 +136,7 @@ func (s *testServer) shutdown(t testing.TB) {
 		s.client.CloseIdleConnections()
 		s.Server.Close()
 		s.in.Close()
+		s.st.Close()
 		if err := s.db.Close(); err != nil {
 			t.Errorf("close database: %v", err)
 		}
@@ -300,7 +338,7 @@ func isMessageIn(m string, lang turnero.Lang) bool {
 }
 
 func TestRoutes(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	tests := []struct {
 		method, path string
 		status       int
@@ -350,7 +388,7 @@ func TestRoutes(t *testing.T) {
 }
 
 func TestLanguage(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, enginetest.SQLite)
 	es := "La solicitud no es un JSON válido."
 	en := "The request body is not valid JSON."
 	for _, tt := range []struct{ accept, want string }{

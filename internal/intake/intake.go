@@ -80,12 +80,18 @@ type Service struct {
 	queue   chan *pending
 	stopped chan struct{}
 	pool    sync.Pool
-	cache   *statusCache // nil when the store cannot say what changed
+	status  Status
+}
+
+// Status is told of each registration committed, so that the first lookup
+// of a receipt costs no query (package status).
+type Status interface {
+	Added(r turnero.Registration, p *turnero.PersonalData)
 }
 
 // New returns a Service; call Start before taking registrations and Close to
 // drain them.
-func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.RegistrationStore,
+func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.RegistrationStore, status Status,
 	clock turnero.Clock, obs Observer, log *slog.Logger) (*Service, error) {
 	if cfg.QueueSize < 1 || cfg.MaxBatch < 1 {
 		return nil, fmt.Errorf("intake: queue size and batch size must be positive, got %d and %d", cfg.QueueSize, cfg.MaxBatch)
@@ -100,7 +106,7 @@ func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.Regis
 		obs = nopObserver{}
 	}
 	s := &Service{
-		campaign: c, keys: keys, store: store, clock: clock, log: log, observer: obs,
+		campaign: c, keys: keys, store: store, status: status, clock: clock, log: log, observer: obs,
 		maxBatch: cfg.MaxBatch,
 		timeout:  cfg.CommitTimeout,
 		linger:   cfg.CommitLinger,
@@ -108,19 +114,15 @@ func New(cfg Config, c *turnero.Campaign, keys *pii.Keyring, store turnero.Regis
 		stopped:  make(chan struct{}),
 	}
 	s.pool.New = func() any { return &pending{done: make(chan result, 1)} }
-	s.cache = newStatusCache(store, c)
 	return s, nil
 }
 
 // Campaign is the campaign this service registers people for.
 func (s *Service) Campaign() *turnero.Campaign { return s.campaign }
 
-// Start runs the writer, and the status cache's poller.
+// Start runs the writer.
 func (s *Service) Start() {
 	go s.write()
-	if s.cache != nil {
-		s.cache.start()
-	}
 }
 
 // Close stops taking registrations, commits and answers what is queued, and
@@ -133,9 +135,6 @@ func (s *Service) Close() {
 	}
 	s.mu.Unlock()
 	<-s.stopped
-	if s.cache != nil {
-		s.cache.close()
-	}
 }
 
 // ErrWrongKeys says that the key file in use does not belong to the stored data.
@@ -161,15 +160,6 @@ func (s *Service) CheckKeys(ctx context.Context) error {
 		return fmt.Errorf("%w (registration 1: its document hash differs under this index key)", ErrWrongKeys)
 	}
 	return nil
-}
-
-// StatusChanged says that something a status answer shows may have changed
-// (an appointment made, cancelled or attended, a group opened): cached
-// answers are dropped.
-func (s *Service) StatusChanged() {
-	if s.cache != nil {
-		s.cache.changed()
-	}
 }
 
 // QueueDepth is the number of registrations waiting for the writer.
@@ -234,9 +224,8 @@ func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest
 		return Receipt{}, out.Err
 	}
 	r := out.Registration
-	if s.cache != nil && !out.Duplicate {
-		name, document := masked(p)
-		s.cache.added(r, name, document, p.DocumentType)
+	if s.status != nil && !out.Duplicate {
+		s.status.Added(r, p)
 	}
 	return Receipt{TrackingCode: s.keys.TrackingCode(r.Sequence), Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
 }
@@ -335,97 +324,4 @@ func (s *Service) fill(batch []*pending, deadline <-chan time.Time) []*pending {
 		}
 	}
 	return batch
-}
-
-// Status is what a person sees of their registration. It holds no full
-// personal data: names and document are masked.
-type Status struct {
-	TrackingCode   string
-	Status         string
-	Group          turnero.Group
-	Sequence       int64
-	Position       int64
-	MaskedName     string
-	MaskedDocument string
-	DocumentType   string
-	Department     turnero.Department
-	ReceivedAt     time.Time
-	// View holds the appointments, group state and last change when the
-	// store reads them with the registration (turnero.StatusViewer); nil
-	// otherwise, and the caller asks for them separately.
-	View *turnero.StatusView
-}
-
-// StatusByCode returns the status of the registration with that tracking
-// code, as typed by a person.
-func (s *Service) StatusByCode(ctx context.Context, typed string) (Status, error) {
-	seq, code, ok := s.keys.CodeOf(typed)
-	if !ok {
-		return Status{}, turnero.ErrNotFound
-	}
-	return s.statusBySequence(ctx, seq, code)
-}
-
-// LookupRequest finds a registration for someone who lost their code.
-type LookupRequest struct {
-	DocumentType   string `json:"document_type"`
-	DocumentNumber string `json:"document_number"`
-	BirthDate      string `json:"birth_date"`
-}
-
-// Lookup returns the status of the registration of that document and birth
-// date. Either being wrong gives the same not-found, with no hint of which.
-func (s *Service) Lookup(ctx context.Context, req *LookupRequest) (Status, error) {
-	fe := turnero.FieldErrors{}
-	dt, doc := s.campaign.Document(req.DocumentType, req.DocumentNumber, fe)
-	if req.BirthDate == "" {
-		fe.Add("birth_date", "required")
-	} else if _, err := time.Parse("2006-01-02", req.BirthDate); err != nil || len(req.BirthDate) != 10 {
-		fe.Add("birth_date", "date_format")
-	}
-	if err := fe.Err(); err != nil {
-		return Status{}, err
-	}
-	r, err := s.store.RegistrationByDocument(ctx, s.keys.DocumentHash(dt.ID, doc))
-	if err != nil {
-		return Status{}, err
-	}
-	if subtle.ConstantTimeCompare(r.IdentityHash, s.keys.IdentityHash(dt.ID, doc, req.BirthDate)) != 1 {
-		return Status{}, turnero.ErrNotFound
-	}
-	return s.StatusBySequence(ctx, r.Sequence)
-}
-
-// masked is what a status answer shows of a person's name and document,
-// whether built from a stored record or cached at registration.
-func masked(p *turnero.PersonalData) (name, document string) {
-	return turnero.MaskName(p.GivenNames + " " + p.FamilyNames), turnero.MaskDocument(p.Document)
-}
-
-// status builds the answer; v, when the store read it, already holds the
-// position and everything allocation knows.
-func (s *Service) status(ctx context.Context, r turnero.Registration, v *turnero.StatusView) (Status, error) {
-	p, err := s.keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
-	if err != nil {
-		return Status{}, fmt.Errorf("status of registration %d: %w", r.Sequence, err)
-	}
-	name, document := masked(&p)
-	st := Status{
-		Status:         r.Status,
-		Sequence:       r.Sequence,
-		MaskedName:     name,
-		MaskedDocument: document,
-		DocumentType:   p.DocumentType,
-		ReceivedAt:     r.ReceivedAt,
-	}
-	st.Group, _ = s.campaign.Group(r.Group)
-	st.Department, _ = s.campaign.Department(r.Department)
-	if v != nil {
-		st.View, st.Position = v, v.Position
-	} else if r.Status == turnero.StatusWaiting {
-		if st.Position, err = s.store.WaitingPosition(ctx, r.Group, r.GroupOrdinal); err != nil {
-			return Status{}, err
-		}
-	}
-	return st, nil
 }

@@ -42,7 +42,7 @@ func TestCheckKeysRefusesAnotherKeyFile(t *testing.T) {
 	c := campaign.Sample()
 	right, wrong := keyring(t, "right"), keyring(t, "wrong")
 
-	in, err := intake.New(intake.DefaultConfig, c, right, db, turnero.SystemClock{}, nil, log)
+	in, err := intake.New(intake.DefaultConfig, c, right, db, nil, turnero.SystemClock{}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func TestCheckKeysRefusesAnotherKeyFile(t *testing.T) {
 	}
 	in.Close()
 
-	again, _ := intake.New(intake.DefaultConfig, c, right, db, turnero.SystemClock{}, nil, log)
+	again, _ := intake.New(intake.DefaultConfig, c, right, db, nil, turnero.SystemClock{}, nil, log)
 	if err := again.CheckKeys(ctx); err != nil {
 		t.Fatalf("same key file: %v", err)
 	}
-	other, _ := intake.New(intake.DefaultConfig, c, wrong, db, turnero.SystemClock{}, nil, log)
+	other, _ := intake.New(intake.DefaultConfig, c, wrong, db, nil, turnero.SystemClock{}, nil, log)
 	if err := other.CheckKeys(ctx); !errors.Is(err, intake.ErrWrongKeys) {
 		t.Fatalf("another key file: %v, want ErrWrongKeys", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/turnero/turnero/internal/turnero"
 )
 
 // Leader runs a function on exactly one node at a time, for work that must
@@ -46,6 +47,14 @@ func (db *DB) Leader(name string, log *slog.Logger) *Leader {
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%d/%s", db.schemaOID, name)
 	return &Leader{db: db, name: name, key: int32(h.Sum32()), log: log, Interval: time.Second}
+}
+
+var _ turnero.Store = (*DB)(nil)
+
+// Lead runs fn whenever this node holds the leadership called name (see
+// Leader), until ctx ends.
+func (db *DB) Lead(ctx context.Context, name string, log *slog.Logger, fn func(ctx context.Context)) error {
+	return db.Leader(name, log).Run(ctx, fn)
 }
 
 // Grace is how long a new leader waits after taking the lock before running

@@ -22,20 +22,8 @@ import (
 	"github.com/turnero/turnero/internal/turnero"
 )
 
-// Store is what the contract exercises: every storage interface of the
-// domain, and the reads that exports and tests use.
-type Store interface {
-	turnero.RegistrationStore
-	turnero.AllocationStore
-	turnero.AppointmentStore
-	turnero.FeedStore
-	turnero.StatusViewer
-	turnero.ChangeStamper
-	turnero.OutboxQueue
-	EachAppointment(ctx context.Context, fn func(turnero.Appointment) error) error
-	SlotBookings(ctx context.Context) ([]turnero.SlotBooking, error)
-	OutboxCount(ctx context.Context, kind string) (int64, error)
-}
+// Store is what the contract exercises: a whole storage engine.
+type Store = turnero.Store
 
 // Opener opens a store on a fresh, empty database, closed when the test
 // ends. It returns with it a function that opens another store on the same

@@ -225,20 +225,30 @@ type AllocationBatch struct {
 	SecondDoses []SecondDoseBooking
 }
 
-// AllocationStore is the storage of centers, open groups and appointments,
-// separate from RegistrationStore so that each engine can build it at its
-// own pace. Every engine must pass the contract in package storetest.
-type AllocationStore interface {
+// CenterStore keeps the vaccination centers and their agendas.
+type CenterStore interface {
 	// UpsertCenters stores centers by id, all or none; it changes the
 	// allocation version (agendas changed).
 	UpsertCenters(ctx context.Context, centers []Center) error
 	Centers(ctx context.Context) ([]Center, error)
+	// Center returns one center, or ErrCenterNotFound.
 	Center(ctx context.Context, id string) (Center, error)
+}
 
-	// SetGroupOpen opens or closes a priority group.
+// GroupStore keeps which priority groups are open and how far each has
+// been served.
+type GroupStore interface {
+	// SetGroupOpen opens or closes a priority group; its cursor is kept.
 	SetGroupOpen(ctx context.Context, group string, open bool, at time.Time) (GroupState, error)
+	// GroupStates lists the groups that were ever opened.
 	GroupStates(ctx context.Context) ([]GroupState, error)
+}
 
+// AllocationStore is what the allocator reads and commits: the waiting
+// list, the pending list, the queue of second doses, the slots' bookings,
+// and the commit of a step. Every engine passes the contract in package
+// storetest.
+type AllocationStore interface {
 	// AllocationState reads the version and the groups: what a run needs
 	// when it still holds the bookings from its previous run.
 	AllocationState(ctx context.Context) (version int64, groups []GroupState, err error)
@@ -262,9 +272,6 @@ type AllocationStore interface {
 	// returns ErrAllocationConflict when the version moved, a registration
 	// is already booked, or a slot would be overbooked.
 	CommitAllocation(ctx context.Context, b AllocationBatch) error
-
-	// AppointmentsOf lists a registration's appointments by dose.
-	AppointmentsOf(ctx context.Context, sequence int64) ([]Appointment, error)
 }
 
 // ErrAllocationConflict: someone else changed the bookings since the

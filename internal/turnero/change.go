@@ -115,6 +115,8 @@ type AppointmentStore interface {
 	DayAgenda(ctx context.Context, center string, from, to time.Time) ([]AgendaEntry, error)
 	// EventsOf lists a registration's appointment events, oldest first.
 	EventsOf(ctx context.Context, sequence int64) ([]AppointmentEvent, error)
+	// AppointmentsOf lists a registration's appointments by dose.
+	AppointmentsOf(ctx context.Context, sequence int64) ([]Appointment, error)
 }
 
 // Errors of changing appointments.

@@ -52,3 +52,11 @@ func PositionInGroup(ordinal int64, g GroupState, pendingAhead func() (int64, er
 type ChangeStamper interface {
 	ChangeStamp(ctx context.Context) (stamp string, groups []GroupState, err error)
 }
+
+// StatusChanges is told that what status answers show may have changed:
+// a booking made, changed or released, a group opened or closed. Answers
+// kept in memory (package status) are dropped, so that whoever made the
+// change reads it back at once.
+type StatusChanges interface {
+	Changed()
+}

@@ -1,4 +1,4 @@
-package intake
+package status
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 //     center change and group opening, by this process or another); when it
 //     moves, the cache is emptied;
 //   - a change made through this process's API empties it at once
-//     (Service.StatusChanged), so whoever made a change reads it back;
+//     (Service.Changed), so whoever made a change reads it back;
 //   - if the poller has not succeeded for statusMaxAge, the cache is not used.
 //
 // What is kept is the answer itself, already masked (initials and the last
@@ -34,10 +34,7 @@ const (
 )
 
 type statusCache struct {
-	store interface {
-		turnero.StatusViewer
-		turnero.ChangeStamper
-	}
+	store    Store
 	campaign *turnero.Campaign
 	// The index of each group, department and document type in the
 	// campaign's lists, plus one: what an answer keeps instead of strings.
@@ -68,16 +65,9 @@ type statusCache struct {
 	running  bool // guarded by mu
 }
 
-func newStatusCache(store turnero.RegistrationStore, c *turnero.Campaign) *statusCache {
-	s, ok := store.(interface {
-		turnero.StatusViewer
-		turnero.ChangeStamper
-	})
-	if !ok {
-		return nil
-	}
+func newStatusCache(store Store, c *turnero.Campaign) *statusCache {
 	cache := &statusCache{
-		store:      s,
+		store:      store,
 		campaign:   c,
 		slots:      make([]cachedStatus, statusCacheEntries),
 		views:      make(map[int64]*turnero.StatusView),
@@ -189,22 +179,22 @@ func (c *statusCache) empty() {
 }
 
 // get returns a cached answer and the stamp to store a fresh read under.
-func (c *statusCache) get(seq int64) (Status, string, bool) {
+func (c *statusCache) get(seq int64) (record, string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if time.Since(c.freshAt) > statusMaxAge {
-		return Status{}, "", false
+		return record{}, "", false
 	}
 	a := &c.slots[uint64(seq)%uint64(len(c.slots))]
 	if a.sequence != seq || a.generation != c.generation {
-		return Status{}, c.stamp, false
+		return record{}, c.stamp, false
 	}
 	return c.status(a), c.stamp, true
 }
 
 // put stores an answer built from a store read made while the stamp was
 // stamp.
-func (c *statusCache) put(st Status, stamp string) {
+func (c *statusCache) put(st record, stamp string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if stamp == "" || stamp != c.stamp {
@@ -229,7 +219,7 @@ func (c *statusCache) added(r turnero.Registration, name, document, documentType
 	if r.GroupOrdinal <= g.Cursor {
 		return // not at the end of the line: let the store say where
 	}
-	c.insert(Status{
+	c.insert(record{
 		Status: r.Status, Sequence: r.Sequence, Position: r.GroupOrdinal - g.Cursor + g.Pending,
 		MaskedName: name, MaskedDocument: document, DocumentType: documentType,
 		ReceivedAt: r.ReceivedAt,
@@ -237,7 +227,7 @@ func (c *statusCache) added(r turnero.Registration, name, document, documentType
 	})
 }
 
-func (c *statusCache) insert(st Status) {
+func (c *statusCache) insert(st record) {
 	a, ok := c.compact(st)
 	if !ok {
 		return
@@ -255,7 +245,7 @@ func (c *statusCache) insert(st Status) {
 	}
 }
 
-// cachedStatus is a Status in 64 bytes and no pointers: the masked name as
+// cachedStatus is a record in 64 bytes and no pointers: the masked name as
 // its initials, the masked document as its last characters, and indexes into
 // the campaign's lists instead of strings.
 type cachedStatus struct {
@@ -278,7 +268,7 @@ var cachedStatuses = [...]string{turnero.StatusWaiting, turnero.StatusScheduled,
 // compact packs an answer; false when it does not fit (a name of more words
 // than maxInitials, a status or name the campaign does not know), and the
 // answer is not cached.
-func (c *statusCache) compact(st Status) (cachedStatus, bool) {
+func (c *statusCache) compact(st record) (cachedStatus, bool) {
 	a := cachedStatus{
 		sequence: st.Sequence, receivedAt: st.ReceivedAt.UnixNano(), position: st.Position, generation: c.generation,
 		group: c.groupIndex[st.Group.ID], department: c.departmentIndex[st.Department.Code],
@@ -339,8 +329,8 @@ func maskedDocument(a *cachedStatus) string {
 }
 
 // status rebuilds the answer; c.mu is held.
-func (c *statusCache) status(a *cachedStatus) Status {
-	st := Status{
+func (c *statusCache) status(a *cachedStatus) record {
+	st := record{
 		Status: cachedStatuses[a.status], Sequence: a.sequence, Position: a.position,
 		MaskedName: maskedName(a), MaskedDocument: maskedDocument(a),
 		DocumentType: c.campaign.DocumentTypes[a.documentType-1].ID,

@@ -1,4 +1,4 @@
-package intake_test
+package status_test
 
 import (
 	"context"
@@ -11,13 +11,15 @@ import (
 	"github.com/turnero/turnero/internal/campaign"
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/loadtest"
+	"github.com/turnero/turnero/internal/pii"
 	"github.com/turnero/turnero/internal/sqlite"
+	"github.com/turnero/turnero/internal/status"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
 // Status answers are cached; a change made elsewhere (another process on
 // the same data, here the store used directly) shows within the poll
-// interval, and one reported with StatusChanged shows at once.
+// interval, and one reported with Changed shows at once.
 func TestStatusCacheFollowsChanges(t *testing.T) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "turnero.db"))
@@ -26,7 +28,11 @@ func TestStatusCacheFollowsChanges(t *testing.T) {
 	}
 	defer db.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	in, err := intake.New(intake.DefaultConfig, campaign.Sample(), keyring(t, "keys"), db, turnero.SystemClock{}, nil, log)
+	c, keys := campaign.Sample(), keyring(t)
+	st := status.New(c, keys, db, nil)
+	st.Start()
+	defer st.Close()
+	in, err := intake.New(intake.DefaultConfig, c, keys, db, st, turnero.SystemClock{}, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,14 +45,14 @@ func TestStatusCacheFollowsChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	groupOpen := func() bool {
-		st, err := in.StatusByCode(ctx, rc.TrackingCode)
+		a, err := st.ByCode(ctx, rc.TrackingCode)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Sequence != rc.Sequence || st.View == nil || st.Position != 1 {
-			t.Fatalf("status %+v, want sequence %d at position 1 with a view", st, rc.Sequence)
+		if a.Sequence != rc.Sequence || a.Position != 1 {
+			t.Fatalf("status %+v, want sequence %d at position 1", a, rc.Sequence)
 		}
-		return st.View.Group.Open
+		return a.GroupOpen
 	}
 	if groupOpen() {
 		t.Fatal("group open before anyone opened it")
@@ -64,8 +70,21 @@ func TestStatusCacheFollowsChanges(t *testing.T) {
 	if _, err := db.SetGroupOpen(ctx, rc.Group, false, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	in.StatusChanged()
+	st.Changed()
 	if groupOpen() {
-		t.Fatal("after StatusChanged the status still shows the group open")
+		t.Fatal("after Changed the status still shows the group open")
 	}
+}
+
+func keyring(t *testing.T) *pii.Keyring {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keys")
+	if err := pii.WriteKeyFile(path, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	k, err := pii.LoadKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -1,4 +1,4 @@
-package intake
+package status
 
 import (
 	"strings"
@@ -15,17 +15,13 @@ import (
 // all, whatever the names and documents.
 func TestCachedStatusRoundTrip(t *testing.T) {
 	c := campaign.Sample()
-	cache := newStatusCache(nil, c)
-	if cache != nil {
-		t.Fatal("a store without status views got a cache")
-	}
-	cache = &statusCache{}
+	cache := &statusCache{}
 	cache.index(c)
 	cache.generation = 1
 	rapid.Check(t, func(t *rapid.T) {
 		name := rapid.StringMatching(`[ A-Za-zÁÉÍÓÚáéíóúÑñÜü'\-]{0,60}`).Draw(t, "name")
 		doc := rapid.StringMatching(`[0-9A-Z]{0,12}`).Draw(t, "document")
-		in := Status{
+		in := record{
 			Status:         rapid.SampledFrom(cachedStatuses[:]).Draw(t, "status"),
 			Sequence:       rapid.Int64Range(1, 1<<50).Draw(t, "sequence"),
 			Position:       rapid.Int64Range(0, 1<<40).Draw(t, "position"),
