@@ -361,3 +361,7 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// BookingEngine gives the booking rules' primitives of this engine, for the
+// contract's tests of each primitive (package storetest).
+func (db *DB) BookingEngine() booking.Engine { return engine{db} }

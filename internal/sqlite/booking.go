@@ -370,3 +370,7 @@ func scanBookingRow(sc interface{ Scan(...any) error }) (turnero.BookingRow, err
 	}
 	return b, nil
 }
+
+// BookingEngine gives the booking rules' primitives of this engine, for the
+// contract's tests of each primitive (package storetest).
+func (db *DB) BookingEngine() booking.Engine { return engine{db} }

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
+	runPrimitives(t, open)
 	runAllocation(t, open)
 	runOutbox(t, open)
 	runFeed(t, open)
