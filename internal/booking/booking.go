@@ -61,6 +61,9 @@ type Engine interface {
 	// BookedOrdinals returns the group ordinals in (after, through] that
 	// have a booking.
 	BookedOrdinals(ctx context.Context, group string, after, through int64) ([]int64, error)
+	// EachBooking calls fn with every booking, by sequence: for exports
+	// and for checking invariants.
+	EachBooking(ctx context.Context, fn func(turnero.BookingRow) error) error
 }
 
 // ReadTx is a read of one snapshot.

@@ -305,52 +305,6 @@ func (db *DB) secondDoses(ctx context.Context, query string, args ...any) ([]tur
 const bookingColumns = `b.sequence, b.center, b.vaccine, b.booked_by, b.dose1_start, b.dose1_state, b.dose1_lot,
 	b.dose2_start, b.dose2_state, b.dose2_lot, b.dose2_center`
 
-// scanAppointments reads a booking as appointments.
-func scanAppointments(row pgx.Row) (int64, []turnero.Appointment, error) {
-	b, err := scanBookingRow(row)
-	if err != nil {
-		return 0, nil, err
-	}
-	return b.Sequence, b.Appointments(), nil
-}
-
-// AppointmentsOf lists a registration's appointments by dose.
-func (db *DB) AppointmentsOf(ctx context.Context, sequence int64) ([]turnero.Appointment, error) {
-	_, out, err := scanAppointments(db.read.QueryRow(ctx, `SELECT `+bookingColumns+` FROM bookings b WHERE b.sequence = $1`, sequence))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("appointments of %d: %w", sequence, err)
-	}
-	return out, nil
-}
-
-// EachAppointment calls fn with every appointment, by registration and dose:
-// for exports and for checking invariants in tests.
-func (db *DB) EachAppointment(ctx context.Context, fn func(turnero.Appointment) error) error {
-	rows, err := db.read.Query(ctx, `SELECT `+bookingColumns+` FROM bookings b ORDER BY b.sequence`)
-	if err != nil {
-		return fmt.Errorf("appointments: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		_, as, err := scanAppointments(rows)
-		if err != nil {
-			return fmt.Errorf("appointments: %w", err)
-		}
-		for _, a := range as {
-			if err := fn(a); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("appointments: %w", err)
-	}
-	return nil
-}
-
 // SlotBookings lists every booked slot.
 func (db *DB) SlotBookings(ctx context.Context) ([]turnero.SlotBooking, error) {
 	return slotBookings(ctx, db.read, `SELECT start, center, capacity, booked FROM slots ORDER BY start, center`)

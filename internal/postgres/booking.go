@@ -365,3 +365,21 @@ func deref(s *string) string {
 // BookingEngine gives the booking rules' primitives of this engine, for the
 // contract's tests of each primitive (package storetest).
 func (db *DB) BookingEngine() booking.Engine { return engine{db} }
+
+func (e engine) EachBooking(ctx context.Context, fn func(turnero.BookingRow) error) error {
+	rows, err := e.db.read.Query(ctx, `SELECT `+bookingColumns+` FROM bookings b ORDER BY b.sequence`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		b, err := scanBookingRow(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -332,51 +332,6 @@ func execIn(ctx context.Context, tx *sql.Tx, prefix string, ids []int64) (int64,
 const bookingColumns = `b.sequence, b.center, b.vaccine, b.booked_by, b.dose1_start, b.dose1_state, b.dose1_lot,
 	b.dose2_start, b.dose2_state, b.dose2_lot, b.dose2_center`
 
-// scanAppointments reads a booking as appointments.
-func scanAppointments(sc interface{ Scan(...any) error }) (int64, []turnero.Appointment, error) {
-	b, err := scanBookingRow(sc)
-	if err != nil {
-		return 0, nil, err
-	}
-	return b.Sequence, b.Appointments(), nil
-}
-
-// AppointmentsOf lists a registration's appointments by dose.
-func (db *DB) AppointmentsOf(ctx context.Context, sequence int64) ([]turnero.Appointment, error) {
-	_, out, err := scanAppointments(db.read.QueryRowContext(ctx, `SELECT `+bookingColumns+` FROM registrations r
-		JOIN bookings b ON b.grp = r.grp AND b.group_ordinal = r.group_ordinal AND b.sequence = r.sequence
-		WHERE r.sequence = ?`, sequence))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("appointments of %d: %w", sequence, err)
-	}
-	return out, nil
-}
-
-// EachAppointment calls fn with every appointment, by registration and dose:
-// for exports and for checking invariants in tests.
-func (db *DB) EachAppointment(ctx context.Context, fn func(turnero.Appointment) error) error {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+bookingColumns+` FROM bookings b ORDER BY b.sequence`)
-	if err != nil {
-		return fmt.Errorf("appointments: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		_, as, err := scanAppointments(rows)
-		if err != nil {
-			return fmt.Errorf("appointments: %w", err)
-		}
-		for _, a := range as {
-			if err := fn(a); err != nil {
-				return err
-			}
-		}
-	}
-	return rows.Err()
-}
-
 // SlotBookings lists every booked slot.
 func (db *DB) SlotBookings(ctx context.Context) ([]turnero.SlotBooking, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT start, center, capacity, booked FROM slots ORDER BY start, center`)

@@ -374,3 +374,21 @@ func scanBookingRow(sc interface{ Scan(...any) error }) (turnero.BookingRow, err
 // BookingEngine gives the booking rules' primitives of this engine, for the
 // contract's tests of each primitive (package storetest).
 func (db *DB) BookingEngine() booking.Engine { return engine{db} }
+
+func (e engine) EachBooking(ctx context.Context, fn func(turnero.BookingRow) error) error {
+	rows, err := e.db.read.QueryContext(ctx, `SELECT `+bookingColumns+` FROM bookings b ORDER BY b.sequence`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		b, err := scanBookingRow(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

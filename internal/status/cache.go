@@ -53,6 +53,9 @@ type statusCache struct {
 	// so that emptying the cache costs nothing.
 	generation uint32
 	stamp      string
+	// changes counts the changes reported (changed), so that a poll that
+	// read the stamp before one is not taken.
+	changes uint64
 	// groups holds, for each group, a view with only the group's state: the
 	// View of every cached answer of someone plainly waiting in it. Replaced
 	// (never changed) at each poll.
@@ -140,6 +143,9 @@ func (c *statusCache) close() {
 func (c *statusCache) poll() {
 	ctx, cancel := context.WithTimeout(context.Background(), statusMaxAge)
 	defer cancel()
+	c.mu.Lock()
+	changes := c.changes
+	c.mu.Unlock()
 	stamp, groups, err := c.store.ChangeStamp(ctx)
 	if err != nil {
 		return // the cache goes unused once statusMaxAge passes
@@ -150,6 +156,11 @@ func (c *statusCache) poll() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.changes != changes {
+		// A change was reported while the stamp was read: the stamp and
+		// the groups may be from before it. The next poll reads them again.
+		return
+	}
 	if stamp != c.stamp {
 		c.empty()
 		c.stamp = stamp
@@ -166,6 +177,7 @@ func (c *statusCache) changed() {
 	defer c.mu.Unlock()
 	c.empty()
 	c.stamp = ""
+	c.changes++
 }
 
 // empty drops every answer; c.mu is held.
