@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -646,6 +647,96 @@ func testNoShows(t *testing.T, eng enginetest.Engine) {
 	f.env.Check(f.since)
 	f.env.CheckLine()
 	f.checkLogs(t)
+}
+
+// forEachDose runs test for dose 1 and for dose 2 of one person booked,
+// each on a fixture of its own; for dose 2, dose 1 was given on its day.
+func forEachDose(t *testing.T, eng enginetest.Engine, test func(t *testing.T, f *fixture, p person, a turnero.Appointment)) {
+	for _, dose := range []int{1, 2} {
+		t.Run(fmt.Sprint("dose ", dose), func(t *testing.T) {
+			f := newFixture(t, eng, 1)
+			p := f.people[0]
+			as := f.appointments(t, p)
+			if dose == 2 {
+				f.env.Clock.Set(as[0].Start.Add(time.Minute))
+				f.changed(t, "dose 1", func() error {
+					_, err := f.svc.RecordDose(f.ctx, as[0].Center, &appointments.DoseRequest{TrackingCode: p.code, Dose: 1, Vaccine: as[0].Vaccine, Lot: "PF-1"})
+					return err
+				})
+			}
+			test(t, f, p, as[dose-1])
+		})
+	}
+}
+
+// TestNoShowOfACheckedInDoseIsRefused: someone who checked in came; a
+// no-show of that dose is refused and changes nothing, so that the next run
+// does not book them again into the slot they are in (issue 15, item 4).
+func TestNoShowOfACheckedInDoseIsRefused(t *testing.T) {
+	enginetest.Each(t, testNoShowOfACheckedInDoseIsRefused)
+}
+
+func testNoShowOfACheckedInDoseIsRefused(t *testing.T, eng enginetest.Engine) {
+	forEachDose(t, eng, func(t *testing.T, f *fixture, p person, a turnero.Appointment) {
+		f.env.Clock.Set(a.Start.Add(time.Minute))
+		f.changed(t, "check-in", func() error {
+			_, err := f.svc.CheckIn(f.ctx, a.Center, &appointments.CheckInRequest{DocumentType: "CI", DocumentNumber: p.document})
+			return err
+		})
+		f.env.Clock.Set(a.Start.Add(3 * time.Hour))
+		f.refused(t, "a no-show of a dose checked in", func() error {
+			_, err := f.svc.NoShow(f.ctx, a.Center, &appointments.DoseRequest{TrackingCode: p.code, Dose: a.Dose})
+			return err
+		}, "checked_in_no_show")
+		before := f.appointments(t, p)
+		if rep := f.env.Run(f.env.Allocator(f.env.Store, 10)); rep.Scheduled != 0 || rep.SecondDoses != 0 {
+			t.Fatalf("the run after a refused no-show booked again: %+v", rep)
+		}
+		if got := f.appointments(t, p); !slices.Equal(got, before) || got[a.Dose-1].State != turnero.AppointmentCheckedIn {
+			t.Fatalf("appointments %+v after the run, want %+v", got, before)
+		}
+		// The dose is then given as usual.
+		f.changed(t, "the dose given", func() error {
+			_, err := f.svc.RecordDose(f.ctx, a.Center, &appointments.DoseRequest{TrackingCode: p.code, Dose: a.Dose, Vaccine: a.Vaccine, Lot: "PF-9"})
+			return err
+		})
+		f.env.Check(f.since)
+	})
+}
+
+// TestSecondNoShowAnswersAlreadyNoShow: recording a dose missed twice (a
+// double click, two members of staff) answers already_no_show and changes
+// nothing: not the not_scheduled or wrong_dose of a dose never booked
+// (issue 15, item 4).
+func TestSecondNoShowAnswersAlreadyNoShow(t *testing.T) {
+	enginetest.Each(t, testSecondNoShowAnswersAlreadyNoShow)
+}
+
+func testSecondNoShowAnswersAlreadyNoShow(t *testing.T, eng enginetest.Engine) {
+	forEachDose(t, eng, func(t *testing.T, f *fixture, p person, a turnero.Appointment) {
+		f.env.Clock.Set(a.Start.Add(time.Hour))
+		noShow := func() error {
+			_, err := f.svc.NoShow(f.ctx, a.Center, &appointments.DoseRequest{TrackingCode: p.code, Dose: a.Dose})
+			return err
+		}
+		f.changed(t, "a no-show", noShow)
+		f.refused(t, "the same no-show again", noShow, "already_no_show")
+		f.refused(t, "the same no-show again, by sequence", func() error {
+			_, err := f.svc.NoShow(f.ctx, a.Center, &appointments.DoseRequest{Sequence: p.seq, Dose: a.Dose})
+			return err
+		}, "already_no_show")
+		// Once booked again, the new appointment can be missed too.
+		f.env.Run(f.env.Allocator(f.env.Store, 10))
+		again := f.appointments(t, p)
+		if len(again) != 2 || again[a.Dose-1].State != turnero.AppointmentBooked || again[a.Dose-1].Start.Equal(a.Start) {
+			t.Fatalf("booked again: %+v", again)
+		}
+		f.env.Clock.Set(again[a.Dose-1].Start.Add(time.Hour))
+		f.changed(t, "a no-show of the new appointment", func() error {
+			_, err := f.svc.NoShow(f.ctx, again[a.Dose-1].Center, &appointments.DoseRequest{TrackingCode: p.code, Dose: a.Dose})
+			return err
+		})
+	})
 }
 
 func laterOf(a, b time.Time) time.Time {
