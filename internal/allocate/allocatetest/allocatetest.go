@@ -7,8 +7,8 @@
 // appointments' build on it, so that these invariants are written once.
 //
 // It is imported by _test.go files only; nothing that serves may depend on
-// it. Failures go to the test given to New (or to the rapid check, see
-// NewInCheck).
+// it. Failures go to the test given to New, or to the rapid check of
+// Property.
 package allocatetest
 
 import (

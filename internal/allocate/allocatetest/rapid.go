@@ -140,8 +140,10 @@ func (c *checkTB) close() {
 	os.RemoveAll(c.dir)
 }
 
-// Release applies a citizen's or staff's change and checks what became of
-// the person's place in line.
+// Release applies a citizen's or staff's change now and checks what became
+// of the booking and of the person's place in line: a refused change is a
+// conflict that left the slots as they were; a release frees the slots and
+// puts the person where the campaign's rule says, counted for Check.
 func (e *Env) Release(seq int64, decide func(turnero.BookingRecord) (turnero.BookingChange, error)) {
 	ctx := context.Background()
 	before := e.Registrations[seq]
