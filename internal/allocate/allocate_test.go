@@ -6,40 +6,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/turnero/turnero/internal/enginetest"
-
 	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/allocate/allocatetest"
+	"github.com/turnero/turnero/internal/enginetest"
 	"github.com/turnero/turnero/internal/turnero"
 )
-
-func people(n int, group, dept string, age int) []turnero.Candidate {
-	out := make([]turnero.Candidate, n)
-	for i := range out {
-		out[i] = turnero.Candidate{Group: group, Department: dept, Age: age}
-	}
-	return out
-}
 
 func TestAllocatesOpenGroupsInOrder(t *testing.T) { enginetest.Each(t, testAllocatesOpenGroupsInOrder) }
 
 func testAllocatesOpenGroupsInOrder(t *testing.T, eng enginetest.Engine) {
-	e := newEnv(t, eng, testCampaign(t))
+	e := allocatetest.New(t, eng, allocatetest.Campaign(t))
 	// 80+ get Pfizer; 70-79 Pfizer or AstraZeneca; 60-69 AstraZeneca first.
-	old := e.register(people(5, "age-80-plus", "UY-MO", 85)...)
-	e.register(people(4, "age-70-79", "UY-MO", 72)...)
-	closed := e.register(people(3, "age-60-69", "UY-MO", 65)...)
-	e.register(people(3, "age-70-79", "UY-CA", 75)...)
-	e.open("age-80-plus", "age-70-79")
-	since := e.clock.Now()
-	rep := e.run(e.allocator(e.db, 4))
+	old := e.Register(allocatetest.People(5, "age-80-plus", "UY-MO", 85)...)
+	e.Register(allocatetest.People(4, "age-70-79", "UY-MO", 72)...)
+	closed := e.Register(allocatetest.People(3, "age-60-69", "UY-MO", 65)...)
+	e.Register(allocatetest.People(3, "age-70-79", "UY-CA", 75)...)
+	e.OpenGroups("age-80-plus", "age-70-79")
+	since := e.Clock.Now()
+	rep := e.Run(e.Allocator(e.Store, 4))
 	if rep.Scheduled != 12 || rep.Appointments != 24 {
 		t.Fatalf("report %+v, want 12 scheduled, 24 appointments", rep)
 	}
-	if got := e.check(since); got != 12 {
+	if got := e.Check(since); got != 12 {
 		t.Fatalf("%d scheduled, want 12", got)
 	}
-	e.checkOrder()
-	appts := e.appointments()
+	e.CheckOrder()
+	appts := e.Appointments()
 	for _, r := range closed {
 		if len(appts[r.Sequence]) != 0 {
 			t.Fatalf("registration %d of a closed group was scheduled", r.Sequence)
@@ -48,7 +40,7 @@ func testAllocatesOpenGroupsInOrder(t *testing.T, eng enginetest.Engine) {
 	// The first in line gets the first slot after the notice period:
 	// Tuesday 08:00 at MO-A (Monday 10:00 + 12 h is Monday 22:00).
 	first := appts[old[0].Sequence]
-	want := time.Date(2021, 3, 2, 8, 0, 0, 0, e.c.Location)
+	want := time.Date(2021, 3, 2, 8, 0, 0, 0, e.Campaign.Location)
 	if !first[0].Start.Equal(want) || first[0].Center != "MO-A" || first[0].Vaccine != "pfizer" {
 		t.Fatalf("first in line got %+v, want MO-A at %s with pfizer", first[0], want)
 	}
@@ -57,16 +49,16 @@ func testAllocatesOpenGroupsInOrder(t *testing.T, eng enginetest.Engine) {
 	}
 	// Canelones has only AstraZeneca: 70-79 get it, 90 days apart.
 	for seq, as := range appts {
-		if e.regs[seq].Department == "UY-CA" && (as[0].Vaccine != "astrazeneca" || as[0].Center != "CA-A") {
+		if e.Registrations[seq].Department == "UY-CA" && (as[0].Vaccine != "astrazeneca" || as[0].Center != "CA-A") {
 			t.Fatalf("Canelones registration got %+v", as[0])
 		}
 	}
 	// Idempotent: a second run at the same time changes nothing.
-	rep = e.run(e.allocator(e.db, 4))
+	rep = e.Run(e.Allocator(e.Store, 4))
 	if rep.Scheduled != 0 || rep.NewPending != 0 || rep.Commits != 0 {
 		t.Fatalf("second run %+v, want nothing done", rep)
 	}
-	if got := e.check(since); got != 12 {
+	if got := e.Check(since); got != 12 {
 		t.Fatalf("after a second run %d scheduled, want 12", got)
 	}
 }
@@ -76,24 +68,24 @@ func TestCannotPlaceKeepsPlaceWithReason(t *testing.T) {
 }
 
 func testCannotPlaceKeepsPlaceWithReason(t *testing.T, eng enginetest.Engine) {
-	e := newEnv(t, eng, testCampaign(t))
+	e := allocatetest.New(t, eng, allocatetest.Campaign(t))
 	// Canelones has no Pfizer: people over 80 there cannot be placed at all.
-	stuck := e.register(people(2, "age-80-plus", "UY-CA", 90)...)
+	stuck := e.Register(allocatetest.People(2, "age-80-plus", "UY-CA", 90)...)
 	// Montevideo: more 80+ than five days of capacity.
-	e.register(people(120, "age-80-plus", "UY-MO", 81)...)
-	e.open("age-80-plus")
-	since := e.clock.Now()
-	a := e.allocator(e.db, 50)
-	rep := e.run(a)
+	e.Register(allocatetest.People(120, "age-80-plus", "UY-MO", 81)...)
+	e.OpenGroups("age-80-plus")
+	since := e.Clock.Now()
+	a := e.Allocator(e.Store, 50)
+	rep := e.Run(a)
 	if rep.Reasons[turnero.ReasonNoCenter] != 2 || rep.Reasons[turnero.ReasonNoCapacity] == 0 {
 		t.Fatalf("reasons %v, want 2 %s and some %s", rep.Reasons, turnero.ReasonNoCenter, turnero.ReasonNoCapacity)
 	}
-	placed := e.check(since)
-	e.checkOrder()
+	placed := e.Check(since)
+	e.CheckOrder()
 	if placed+rep.NewPending != 122 || placed == 0 {
 		t.Fatalf("%d placed + %d pending, want 122 in all", placed, rep.NewPending)
 	}
-	pend, err := e.db.PendingAfter(context.Background(), "age-80-plus", 0, 1000)
+	pend, err := e.Store.PendingAfter(context.Background(), "age-80-plus", 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +93,7 @@ func testCannotPlaceKeepsPlaceWithReason(t *testing.T, eng enginetest.Engine) {
 		t.Fatalf("pending list %d long, first %+v; want %d, first %d (%s)", len(pend), pend[0], rep.NewPending,
 			stuck[0].Sequence, turnero.ReasonNoCenter)
 	}
-	states, err := e.db.GroupStates(context.Background())
+	states, err := e.Store.GroupStates(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,24 +103,24 @@ func testCannotPlaceKeepsPlaceWithReason(t *testing.T, eng enginetest.Engine) {
 	// Positions: the pending are first in line, in order; a newcomer is
 	// behind all of them.
 	ctx := context.Background()
-	if pos, err := e.db.WaitingPosition(ctx, "age-80-plus", pend[1].Ordinal); err != nil || pos != 2 {
+	if pos, err := e.Store.WaitingPosition(ctx, "age-80-plus", pend[1].Ordinal); err != nil || pos != 2 {
 		t.Fatalf("second pending person at position %d (%v), want 2", pos, err)
 	}
-	newcomer := e.register(people(1, "age-80-plus", "UY-MO", 88)...)[0]
-	if pos, err := e.db.WaitingPosition(ctx, "age-80-plus", newcomer.GroupOrdinal); err != nil || pos != int64(rep.NewPending)+1 {
+	newcomer := e.Register(allocatetest.People(1, "age-80-plus", "UY-MO", 88)...)[0]
+	if pos, err := e.Store.WaitingPosition(ctx, "age-80-plus", newcomer.GroupOrdinal); err != nil || pos != int64(rep.NewPending)+1 {
 		t.Fatalf("newcomer at position %d (%v), want %d", pos, err, rep.NewPending+1)
 	}
 	// A day later the horizon has one more day: the next in line (pending,
 	// in order) are placed first, and nobody new jumps ahead of them.
-	e.clock.Add(24 * time.Hour)
-	rep2 := e.run(a)
+	e.Clock.Add(24 * time.Hour)
+	rep2 := e.Run(a)
 	if rep2.Scheduled == 0 {
 		t.Fatalf("a day later nobody was placed: %+v", rep2)
 	}
-	if as := e.appointments()[newcomer.Sequence]; len(as) != 0 && rep2.StillPending > 2 {
+	if as := e.Appointments()[newcomer.Sequence]; len(as) != 0 && rep2.StillPending > 2 {
 		t.Fatalf("a newcomer was placed while %d before them still wait", rep2.StillPending)
 	}
-	e.check(since)
+	e.Check(since)
 }
 
 func TestTwoAllocatorsOnOneFileNeverDoubleBook(t *testing.T) {
@@ -136,15 +128,15 @@ func TestTwoAllocatorsOnOneFileNeverDoubleBook(t *testing.T) {
 }
 
 func testTwoAllocatorsOnOneFileNeverDoubleBook(t *testing.T, eng enginetest.Engine) {
-	e := newEnv(t, eng, testCampaign(t))
-	e.register(people(60, "age-80-plus", "UY-MO", 85)...)
-	e.register(people(30, "age-70-79", "UY-MO", 71)...)
-	e.open("age-80-plus", "age-70-79")
-	since := e.clock.Now()
+	e := allocatetest.New(t, eng, allocatetest.Campaign(t))
+	e.Register(allocatetest.People(60, "age-80-plus", "UY-MO", 85)...)
+	e.Register(allocatetest.People(30, "age-70-79", "UY-MO", 71)...)
+	e.OpenGroups("age-80-plus", "age-70-79")
+	since := e.Clock.Now()
 	// A second handle on the same file: its own connections and locks, as
 	// another process would have.
-	other := e.engine.Open(t, e.path)
-	a1, a2 := e.allocator(e.db, 5), e.allocator(other, 3)
+	other := e.Engine.Open(t, e.Where)
+	a1, a2 := e.Allocator(e.Store, 5), e.Allocator(other, 3)
 	var wg sync.WaitGroup
 	reps := make([]int, 2)
 	for i, a := range []*allocate.Allocator{a1, a2} {
@@ -159,7 +151,7 @@ func testTwoAllocatorsOnOneFileNeverDoubleBook(t *testing.T, eng enginetest.Engi
 		}()
 	}
 	wg.Wait()
-	placed := e.check(since)
+	placed := e.Check(since)
 	if reps[0]+reps[1] != placed {
 		t.Fatalf("allocators report %d + %d scheduled, storage has %d", reps[0], reps[1], placed)
 	}
@@ -176,16 +168,16 @@ func testTwoAllocatorsOnOneFileNeverDoubleBook(t *testing.T, eng enginetest.Engi
 func TestTwoAllocatorsManyTimes(t *testing.T) { enginetest.Each(t, testTwoAllocatorsManyTimes) }
 
 func testTwoAllocatorsManyTimes(t *testing.T, eng enginetest.Engine) {
-	e := newEnv(t, eng, testCampaign(t))
-	other := eng.Open(t, e.path)
-	e.open("age-80-plus", "age-70-79", "age-60-69")
-	since := e.clock.Now()
+	e := allocatetest.New(t, eng, allocatetest.Campaign(t))
+	other := eng.Open(t, e.Where)
+	e.OpenGroups("age-80-plus", "age-70-79", "age-60-69")
+	since := e.Clock.Now()
 	total := 0
 	for round := range 6 {
-		e.register(people(12, "age-80-plus", "UY-MO", 85)...)
-		e.register(people(8, "age-70-79", "UY-MO", 71)...)
-		e.register(people(6, "age-60-69", "UY-CA", 65)...)
-		a1, a2 := e.allocator(e.db, 1+round%4), e.allocator(other, 2+round%3)
+		e.Register(allocatetest.People(12, "age-80-plus", "UY-MO", 85)...)
+		e.Register(allocatetest.People(8, "age-70-79", "UY-MO", 71)...)
+		e.Register(allocatetest.People(6, "age-60-69", "UY-CA", 65)...)
+		a1, a2 := e.Allocator(e.Store, 1+round%4), e.Allocator(other, 2+round%3)
 		done := make(chan int, 2)
 		for i, a := range []*allocate.Allocator{a1, a2} {
 			go func() {
@@ -198,12 +190,12 @@ func testTwoAllocatorsManyTimes(t *testing.T, eng enginetest.Engine) {
 		}
 		total += <-done + <-done
 		// A day passes: the horizon moves and more capacity opens.
-		e.clock.Add(24 * time.Hour)
+		e.Clock.Add(24 * time.Hour)
 	}
 	if t.Failed() {
 		return
 	}
-	placed := e.check(since)
+	placed := e.Check(since)
 	if placed != total || placed == 0 {
 		t.Fatalf("allocators report %d scheduled in all, storage has %d", total, placed)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/allocate/allocatetest"
 	"github.com/turnero/turnero/internal/postgres"
 	"github.com/turnero/turnero/internal/postgres/pgtest"
 	"github.com/turnero/turnero/internal/turnero"
@@ -100,7 +101,7 @@ func pgBench(b *testing.B, c *turnero.Campaign, n int, now time.Time) (*postgres
 			b.Fatal(err)
 		}
 	}
-	a, err := allocate.New(allocate.DefaultConfig, db, c, &fakeClock{t: now}, slog.New(slog.DiscardHandler))
+	a, err := allocate.New(allocate.DefaultConfig, db, c, allocatetest.NewClock(now), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/allocate/allocatetest"
 	"github.com/turnero/turnero/internal/campaign"
 	"github.com/turnero/turnero/internal/sqlite"
 	"github.com/turnero/turnero/internal/turnero"
@@ -139,7 +140,7 @@ func fillRegistrations(b *testing.B, db turnero.RegistrationStore, c *turnero.Ca
 		}
 		age := 18 + rng.IntN(75)
 		group, _ := c.PlaceInGroup(age, nil)
-		batch = append(batch, newRegistration(first+i, group, dept, age))
+		batch = append(batch, allocatetest.NewRegistration(first+i, group, dept, age))
 		if len(batch) == cap(batch) || i == n-1 {
 			if _, err := db.InsertRegistrations(context.Background(), batch); err != nil {
 				b.Fatal(err)
@@ -150,7 +151,7 @@ func fillRegistrations(b *testing.B, db turnero.RegistrationStore, c *turnero.Ca
 }
 
 func benchAllocator(b *testing.B, db *sqlite.DB, c *turnero.Campaign, now time.Time) *allocate.Allocator {
-	a, err := allocate.New(allocate.DefaultConfig, db, c, &fakeClock{t: now}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := allocate.New(allocate.DefaultConfig, db, c, allocatetest.NewClock(now), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,9 +6,9 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/turnero/turnero/internal/enginetest"
-
 	"github.com/turnero/turnero/internal/allocate"
+	"github.com/turnero/turnero/internal/allocate/allocatetest"
+	"github.com/turnero/turnero/internal/enginetest"
 )
 
 // Pacing changes when a run works, never what it books: the same people on
@@ -16,24 +16,24 @@ import (
 // does (small steps, yielding, resting half the time), get the same
 // appointments. And a duty outside 0..1 is refused.
 func TestPacedRunBooksTheSame(t *testing.T) {
-	c := testCampaign(t)
+	c := allocatetest.Campaign(t)
 	book := func(cfg allocate.Config) map[int64][]string {
-		e := newEnv(t, enginetest.SQLite, c)
-		e.register(people(9, "age-80-plus", "UY-MO", 85)...)
-		e.register(people(7, "age-70-79", "UY-MO", 72)...)
-		e.register(people(5, "age-70-79", "UY-CA", 75)...)
-		e.open("age-80-plus", "age-70-79")
-		a, err := allocate.New(cfg, e.db, e.c, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		e := allocatetest.New(t, enginetest.SQLite, c)
+		e.Register(allocatetest.People(9, "age-80-plus", "UY-MO", 85)...)
+		e.Register(allocatetest.People(7, "age-70-79", "UY-MO", 72)...)
+		e.Register(allocatetest.People(5, "age-70-79", "UY-CA", 75)...)
+		e.OpenGroups("age-80-plus", "age-70-79")
+		a, err := allocate.New(cfg, e.Store, e.Campaign, e.Clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := e.run(a)
+		rep := e.Run(a)
 		if rep.Scheduled == 0 {
 			t.Fatalf("nothing scheduled: %+v", rep)
 		}
-		e.checkOrder()
+		e.CheckOrder()
 		out := map[int64][]string{}
-		for seq, as := range e.appointments() {
+		for seq, as := range e.Appointments() {
 			for _, ap := range as {
 				out[seq] = append(out[seq], ap.Center+" "+ap.Vaccine+" "+ap.Start.String())
 			}

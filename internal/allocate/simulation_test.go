@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/turnero/turnero/internal/enginetest"
-
+	"github.com/turnero/turnero/internal/allocate/allocatetest"
 	"github.com/turnero/turnero/internal/campaign"
+	"github.com/turnero/turnero/internal/enginetest"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -48,7 +48,7 @@ func testRollout2021(t *testing.T, eng enginetest.Engine) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, eng, c)
+	e := allocatetest.New(t, eng, c)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(2021, 3))
 	// Opening order and share of the eligible population, as in 2021.
@@ -79,21 +79,21 @@ func testRollout2021(t *testing.T, eng enginetest.Engine) {
 		}
 		return c.Departments[0].Code
 	}
-	a := e.allocator(e.db, 5000)
+	a := e.Allocator(e.Store, 5000)
 	// Monday 1 March 2021, 07:00.
 	day0 := time.Date(2021, 3, 1, 7, 0, 0, 0, c.Location)
-	e.clock.Add(day0.Sub(e.clock.Now()))
-	since := e.clock.Now()
+	e.Clock.Add(day0.Sub(e.Clock.Now()))
+	since := e.Clock.Now()
 	var given1, given2, noShows, noShows2, rebooked, givenAgain int
 	for d := 0; d < days; d++ {
 		today := day0.AddDate(0, 0, d)
-		e.clock.Add(today.Sub(e.clock.Now()))
+		e.Clock.Add(today.Sub(e.Clock.Now()))
 		// Two waves a week at first, then one: each wave's people register
 		// over the four days after it opens.
 		for w, wave := range waves {
 			opens := w * 5
 			if d == opens {
-				e.open(wave.group)
+				e.OpenGroups(wave.group)
 			}
 			if d >= opens && d < opens+4 {
 				n := int(float64(people) * wave.share / 4)
@@ -102,15 +102,15 @@ func testRollout2021(t *testing.T, eng enginetest.Engine) {
 					batch[i] = turnero.Candidate{Group: wave.group, Department: dept(), Age: wave.age[0] + rng.IntN(wave.age[1]-wave.age[0]+1)}
 				}
 				if n > 0 {
-					e.register(batch...)
+					e.Register(batch...)
 				}
 			}
 		}
-		rep := e.run(a)
+		rep := e.Run(a)
 		rebooked += rep.SecondDoses
 		// The staff of every center, through the day.
 		for _, ct := range c.Centers {
-			entries, err := e.db.DayAgenda(ctx, ct.ID, today.Add(-7*time.Hour), today.Add(17*time.Hour))
+			entries, err := e.Store.DayAgenda(ctx, ct.ID, today.Add(-7*time.Hour), today.Add(17*time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,11 +127,11 @@ func testRollout2021(t *testing.T, eng enginetest.Engine) {
 					}
 					noShows++
 					if ap.Dose == 1 {
-						e.released++
+						e.Released++
 					} else {
 						noShows2++
-						e.secondDoses++
-						e.secondDose[ap.Registration] = true
+						e.SecondDoses++
+						e.SecondDose[ap.Registration] = true
 					}
 				} else {
 					decide = func(r turnero.BookingRecord) (turnero.BookingChange, error) {
@@ -141,21 +141,21 @@ func testRollout2021(t *testing.T, eng enginetest.Engine) {
 						given1++
 					} else {
 						given2++
-						if e.secondDose[ap.Registration] {
+						if e.SecondDose[ap.Registration] {
 							givenAgain++
 						}
 					}
 				}
-				if _, err := e.db.ChangeBooking(ctx, ap.Registration, now, decide); err != nil {
+				if _, err := e.Store.ChangeBooking(ctx, ap.Registration, now, decide); err != nil {
 					t.Fatalf("day %d, %s, registration %d dose %d: %v", d, ct.ID, ap.Registration, ap.Dose, err)
 				}
 			}
 		}
-		e.refresh()
-		scheduled := e.check(since)
-		e.checkLine()
+		e.Refresh()
+		scheduled := e.Check(since)
+		e.CheckLine()
 		t.Logf("day %2d %s: registered %7d  scheduled %7d  first doses %7d  second doses %7d  no-shows %6d  booked again %5d",
-			d, today.Format("Mon 02 Jan"), len(e.regs), scheduled, given1, given2, noShows, rebooked)
+			d, today.Format("Mon 02 Jan"), len(e.Registrations), scheduled, given1, given2, noShows, rebooked)
 	}
 	if given1 == 0 || given2 == 0 || noShows == 0 {
 		t.Fatalf("after %d days: %d first doses, %d second doses, %d no-shows: the simulation did not exercise the staff", days, given1, given2, noShows)
@@ -169,7 +169,7 @@ func testRollout2021(t *testing.T, eng enginetest.Engine) {
 	}
 	// Staff figures agree with storage: a dose counted as given is given.
 	var stored1, stored2 int
-	for _, as := range e.appointments() {
+	for _, as := range e.Appointments() {
 		for _, ap := range as {
 			if ap.State == turnero.AppointmentGiven {
 				if ap.Dose == 1 {

@@ -78,6 +78,9 @@ type ReadTx interface {
 	// FirstDoseGiven reads when dose 1 was last recorded as given (zero if
 	// never).
 	FirstDoseGiven(ctx context.Context, seq int64) (time.Time, error)
+	// LastEvent reads the registration's latest appointment event; ok
+	// false when it has none.
+	LastEvent(ctx context.Context, seq int64) (e turnero.AppointmentEvent, ok bool, err error)
 	// SlotEntries lists who is booked at a center in slots starting in
 	// [from, to), by slot and, within a slot, in the order booked.
 	SlotEntries(ctx context.Context, center string, from, to time.Time) ([]SlotEntry, error)

@@ -29,6 +29,9 @@ func (r Rules) ChangeBooking(ctx context.Context, seq int64, at time.Time,
 		if rec.FirstDoseGiven, err = firstDoseGiven(ctx, tx, rec); err != nil {
 			return err
 		}
+		if rec.LastEvent, err = lastEvent(ctx, tx, rec); err != nil {
+			return err
+		}
 		ch, err := decide(rec)
 		if err != nil {
 			return err
@@ -79,6 +82,24 @@ func firstDoseGiven(ctx context.Context, rt ReadTx, rec turnero.BookingRecord) (
 		return time.Time{}, fmt.Errorf("dose 1 of %d: %w", rec.Registration.Sequence, err)
 	}
 	return t, nil
+}
+
+// lastEvent reads the registration's latest appointment event for a booking
+// that lacks a dose (none booked, or dose 2 waiting to be booked again):
+// whether a no-show released it tells a no-show recorded twice from a dose
+// never booked.
+func lastEvent(ctx context.Context, rt ReadTx, rec turnero.BookingRecord) (*turnero.AppointmentEvent, error) {
+	if len(rec.Appointments) >= 2 {
+		return nil, nil
+	}
+	e, ok, err := rt.LastEvent(ctx, rec.Registration.Sequence)
+	if err != nil {
+		return nil, fmt.Errorf("last event of %d: %w", rec.Registration.Sequence, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &e, nil
 }
 
 // apply writes a decided change, in the lock order of the package.

@@ -276,6 +276,10 @@ func testCenterStaff(t *testing.T, eng enginetest.Engine) {
 		map[string]any{"document_type": "CI", "document_number": doc}), 409, "wrong_center", turnero.English)
 	wantError(t, ts.call(t, "POST", base+"/checkin", centerSecret, "",
 		map[string]any{"document_type": "CI", "document_number": person(77)["document_number"]}), 404, "not_found", turnero.Spanish)
+	// Someone checked in came: a no-show of that dose is refused, and
+	// their appointments stay (checked below).
+	wantError(t, ts.call(t, "POST", base+"/no-shows", centerSecret, "en", map[string]any{"tracking_code": codes[0], "dose": 1}),
+		409, "checked_in_no_show", turnero.English)
 
 	// Record dose 1: every mismatch is refused and changes nothing.
 	dose := func(token, path string, d int, vaccine string) response {
@@ -330,8 +334,9 @@ func testCenterStaff(t *testing.T, eng enginetest.Engine) {
 	if st := appointmentsOf(t, ts, codes[1]); st.Status != "waiting" || st.LastChange == nil || st.LastChange.Kind != "no_show" {
 		t.Fatalf("after no-show: %+v", st)
 	}
+	// The same no-show again (a double click) says so.
 	wantError(t, ts.call(t, "POST", base+"/no-shows", centerSecret, "", map[string]any{"tracking_code": codes[1], "dose": 1}),
-		409, "not_scheduled", turnero.Spanish)
+		409, "already_no_show", turnero.Spanish)
 
 	// Dose 2 on its day: vaccinated.
 	clk.Set(d2.Add(time.Minute))

@@ -125,6 +125,18 @@ func (t tx) FirstDoseGiven(ctx context.Context, seq int64) (time.Time, error) {
 	return at.UTC(), nil
 }
 
+func (t tx) LastEvent(ctx context.Context, seq int64) (turnero.AppointmentEvent, bool, error) {
+	e := turnero.AppointmentEvent{Registration: seq}
+	var dose int32
+	err := t.tx.QueryRow(ctx, `SELECT dose, center, vaccine, kind, place, lot, at FROM appointment_events
+		WHERE registration = $1 ORDER BY id DESC LIMIT 1`, seq).Scan(&dose, &e.Center, &e.Vaccine, &e.Kind, &e.Place, &e.Lot, &e.At)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return turnero.AppointmentEvent{}, false, nil
+	}
+	e.Dose, e.At = int(dose), e.At.UTC()
+	return e, err == nil, err
+}
+
 func (t tx) SlotEntries(ctx context.Context, center string, from, to time.Time) ([]booking.SlotEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT e FROM slots, unnest(regs) WITH ORDINALITY AS u(e, i)
 		WHERE start >= $1 AND start < $2 AND center = $3 AND booked > 0 ORDER BY start, i`, from, to, center)

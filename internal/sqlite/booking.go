@@ -139,6 +139,18 @@ func (t tx) FirstDoseGiven(ctx context.Context, seq int64) (time.Time, error) {
 	return time.UnixMilli(at.Int64).UTC(), nil
 }
 
+func (t tx) LastEvent(ctx context.Context, seq int64) (turnero.AppointmentEvent, bool, error) {
+	e := turnero.AppointmentEvent{Registration: seq}
+	var at int64
+	err := t.tx.QueryRowContext(ctx, `SELECT dose, center, vaccine, kind, place, lot, at FROM appointment_events
+		WHERE registration = ? ORDER BY id DESC LIMIT 1`, seq).Scan(&e.Dose, &e.Center, &e.Vaccine, &e.Kind, &e.Place, &e.Lot, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return turnero.AppointmentEvent{}, false, nil
+	}
+	e.At = time.UnixMilli(at).UTC()
+	return e, err == nil, err
+}
+
 func (t tx) SlotEntries(ctx context.Context, center string, from, to time.Time) ([]booking.SlotEntry, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT regs FROM slots WHERE start >= ? AND start < ? AND center = ? AND booked > 0
 		ORDER BY start`, from.Unix(), to.Unix(), center)

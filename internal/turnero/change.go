@@ -44,6 +44,11 @@ type BookingRecord struct {
 	// ChangeBooking when dose 1 is given and dose 2 is not: staff may
 	// record a dose on a later day than its appointment's. Zero otherwise.
 	FirstDoseGiven time.Time
+	// LastEvent is the registration's latest appointment event, read by
+	// ChangeBooking when the booking lacks a dose (none is booked, or dose
+	// 2 waits to be booked again): it tells a dose that a no-show released
+	// from one never booked. Nil otherwise, or when there is none.
+	LastEvent *AppointmentEvent
 }
 
 // DoseChange sets the state of one booked dose.
@@ -127,6 +132,7 @@ var (
 	ErrDoseGivenNoChange = Errorf(CodeConflict, "dose_given_no_change")
 	ErrDoseAlreadyGiven  = Errorf(CodeConflict, "dose_already_given")
 	ErrAlreadyNoShow     = Errorf(CodeConflict, "already_no_show")
+	ErrCheckedInNoShow   = Errorf(CodeConflict, "checked_in_no_show")
 	ErrWrongCenter       = Errorf(CodeConflict, "wrong_center")
 	ErrWrongVaccine      = Errorf(CodeConflict, "wrong_vaccine")
 	ErrWrongDose         = Errorf(CodeConflict, "wrong_dose")
@@ -262,8 +268,14 @@ func staffAppointment(rec BookingRecord, center string, dose int) (Appointment, 
 // missed first dose frees both slots and puts the person back in line by the
 // campaign's rule after a no-show; a missed second dose frees its slot and
 // is booked again (same vaccine, after the interval, before first doses):
-// the person still needs it, and is told.
+// the person still needs it, and is told. A dose checked in is refused: the
+// person came, and releasing it would book them again into the slot they
+// are in. A no-show recorded again (a double click, two members of staff)
+// is refused as such.
 func (c *Campaign) DecideNoShow(rec BookingRecord, center string, dose int, now time.Time) (BookingChange, error) {
+	if releasedByNoShow(rec, dose) {
+		return BookingChange{}, ErrAlreadyNoShow
+	}
 	a, err := staffAppointment(rec, center, dose)
 	if err != nil {
 		return BookingChange{}, err
@@ -271,6 +283,8 @@ func (c *Campaign) DecideNoShow(rec BookingRecord, center string, dose int, now 
 	switch a.State {
 	case AppointmentGiven:
 		return BookingChange{}, ErrDoseAlreadyGiven
+	case AppointmentCheckedIn:
+		return BookingChange{}, ErrCheckedInNoShow
 	case AppointmentNoShow:
 		return BookingChange{}, ErrAlreadyNoShow
 	}
@@ -284,6 +298,25 @@ func (c *Campaign) DecideNoShow(rec BookingRecord, center string, dose int, now 
 		return BookingChange{Release: EventNoShow, Place: c.PlaceInLine.AfterNoShow, Notify: NotifyMissed}, nil
 	}
 	return c.releaseSecondDose(rec, EventNoShow, time.Time{}, NotifyMissed), nil
+}
+
+// releasedByNoShow reports whether dose is missing from the booking because
+// a no-show released it and nothing happened to the booking since: the
+// latest event is that no-show, of the whole booking for dose 1, of dose 2
+// alone for dose 2. A no-show releases the dose it records (see apply in
+// package booking), so its appointment is gone when it is recorded again.
+func releasedByNoShow(rec BookingRecord, dose int) bool {
+	e := rec.LastEvent
+	if e == nil || e.Kind != EventNoShow {
+		return false
+	}
+	switch dose {
+	case 1:
+		return len(rec.Appointments) == 0 && e.Dose == 0
+	case 2:
+		return len(rec.Appointments) == 1 && rec.Appointments[0].State == AppointmentGiven && e.Dose == 2
+	}
+	return false
 }
 
 // MaxLotLength bounds a vaccine lot as typed by staff.

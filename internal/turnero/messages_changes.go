@@ -15,6 +15,10 @@ var changeMessages = map[string]message{
 	},
 	"dose_already_given": {"Esa dosis ya fue registrada como aplicada.", "That dose was already recorded as given."},
 	"already_no_show":    {"Esa dosis ya fue registrada como inasistencia.", "That dose was already recorded as missed."},
+	"checked_in_no_show": {
+		"Esta persona ya registró su llegada para esa dosis: no se puede marcar como inasistencia.",
+		"This person has already checked in for that dose: it cannot be recorded as missed.",
+	},
 	"wrong_center": {
 		"La cita de esta persona es en otro vacunatorio.",
 		"This person's appointment is at another vaccination center.",

@@ -1,4 +1,4 @@
-package allocate_test
+package feed_test
 
 import (
 	"context"
@@ -6,12 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/turnero/turnero/internal/enginetest"
-
 	"pgregory.net/rapid"
 
+	"github.com/turnero/turnero/internal/allocate/allocatetest"
+	"github.com/turnero/turnero/internal/enginetest"
 	"github.com/turnero/turnero/internal/turnero"
 )
+
+// These tests hold the feed to what the allocator, citizens and staff do
+// to the waiting list, on every engine, in the allocation's test
+// environment; rapid's checks are bounded as in the allocator's tests.
+func TestMain(m *testing.M) { allocatetest.Main(m, 20) }
 
 // feedConsumer pages through the feed as an external scheduling system
 // does, with its cursor, asking for the open groups in priority order as
@@ -21,7 +26,7 @@ import (
 // twice for one, and each page in the documented order.
 type feedConsumer struct {
 	t      testing.TB
-	e      *env
+	e      *allocatetest.Env
 	cursor turnero.FeedCursor
 	// episode counts the times each registration became waiting again;
 	// seen is the episode last offered (absent: never offered).
@@ -30,24 +35,24 @@ type feedConsumer struct {
 	offers  map[int64]int
 }
 
-func newFeedConsumer(e *env) *feedConsumer {
-	return &feedConsumer{t: e.t, e: e, episode: map[int64]int{}, seen: map[int64]int{}, offers: map[int64]int{}}
+func newFeedConsumer(e *allocatetest.Env) *feedConsumer {
+	return &feedConsumer{t: e.T, e: e, episode: map[int64]int{}, seen: map[int64]int{}, offers: map[int64]int{}}
 }
 
 // openGroups lists the open groups in the campaign's priority order, as the
 // feed service asks for them.
-func (e *env) openGroups() []string {
-	e.t.Helper()
-	states, err := e.db.GroupStates(context.Background())
+func openGroups(e *allocatetest.Env) []string {
+	e.T.Helper()
+	states, err := e.Store.GroupStates(context.Background())
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	open := map[string]bool{}
 	for _, g := range states {
 		open[g.Group] = g.Open
 	}
 	var out []string
-	for _, g := range e.c.Groups {
+	for _, g := range e.Campaign.Groups {
 		if open[g.ID] {
 			out = append(out, g.ID)
 		}
@@ -55,23 +60,26 @@ func (e *env) openGroups() []string {
 	return out
 }
 
-func (e *env) close(groups ...string) {
-	e.t.Helper()
-	for _, g := range groups {
-		if _, err := e.db.SetGroupOpen(context.Background(), g, false, e.clock.Now()); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-}
-
 // requeued records that seq became waiting again.
 func (f *feedConsumer) requeued(seq int64) { f.episode[seq]++ }
+
+// reschedule gives seq another date now (the campaign's rule puts them back
+// in line) and records that they became waiting again.
+func (f *feedConsumer) reschedule(seq int64) {
+	f.t.Helper()
+	e := f.e
+	if _, err := e.Store.ChangeBooking(context.Background(), seq, e.Clock.Now(), e.Campaign.DecideReschedule); err != nil {
+		f.t.Fatal(err)
+	}
+	e.Released++
+	f.requeued(seq)
+}
 
 // pull reads one page of up to limit and returns who it offered.
 func (f *feedConsumer) pull(limit int) []int64 {
 	f.t.Helper()
-	groups := f.e.openGroups()
-	page, err := f.e.db.FeedWaiting(context.Background(), groups, f.cursor, limit)
+	groups := openGroups(f.e)
+	page, err := f.e.Store.FeedWaiting(context.Background(), groups, f.cursor, limit)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -128,7 +136,7 @@ func (f *feedConsumer) drain(limit int) []int64 {
 	f.t.Helper()
 	var all []int64
 	for pages := 0; ; pages++ {
-		if pages > len(f.e.regs)+1 {
+		if pages > len(f.e.Registrations)+1 {
 			f.t.Fatalf("paging does not end (cursor %+v)", f.cursor)
 		}
 		got := f.pull(limit)
@@ -137,13 +145,13 @@ func (f *feedConsumer) drain(limit int) []int64 {
 		}
 		all = append(all, got...)
 	}
-	appts := f.e.appointments()
+	appts := f.e.Appointments()
 	in := map[string]bool{}
-	for _, g := range f.e.openGroups() {
+	for _, g := range openGroups(f.e) {
 		in[g] = true
 	}
-	for seq := range f.e.regs {
-		r, err := f.e.db.RegistrationBySequence(context.Background(), seq)
+	for seq := range f.e.Registrations {
+		r, err := f.e.Store.RegistrationBySequence(context.Background(), seq)
 		if err != nil {
 			f.t.Fatal(err)
 		}
@@ -165,23 +173,23 @@ func (f *feedConsumer) drain(limit int) []int64 {
 func TestFeedGroupOpenedLater(t *testing.T) { enginetest.Each(t, testFeedGroupOpenedLater) }
 
 func testFeedGroupOpenedLater(t *testing.T, eng enginetest.Engine) {
-	e := newEnv(t, eng, testCampaign(t))
+	e := allocatetest.New(t, eng, allocatetest.Campaign(t))
 	f := newFeedConsumer(e)
 	var a, b []int64 // age-70-79 opens first; age-80-plus, before it in priority, later
 	for range 15 {
-		for _, r := range e.register(people(3, "age-80-plus", "UY-MO", 85)...) {
+		for _, r := range e.Register(allocatetest.People(3, "age-80-plus", "UY-MO", 85)...) {
 			b = append(b, r.Sequence)
 		}
-		for _, r := range e.register(people(2, "age-70-79", "UY-MO", 72)...) {
+		for _, r := range e.Register(allocatetest.People(2, "age-70-79", "UY-MO", 72)...) {
 			a = append(a, r.Sequence)
 		}
 	}
-	e.open("age-70-79")
+	e.OpenGroups("age-70-79")
 	if got := f.drain(4); fmt.Sprint(got) != fmt.Sprint(a) {
 		t.Fatalf("offered %v, want %v", got, a)
 	}
-	more := e.register(people(2, "age-70-79", "UY-MO", 72)...)
-	e.open("age-80-plus")
+	more := e.Register(allocatetest.People(2, "age-70-79", "UY-MO", 72)...)
+	e.OpenGroups("age-80-plus")
 	// Everyone of the group opened later, behind every sequence read; then
 	// the new ones of the group open before.
 	want := append(b, more[0].Sequence, more[1].Sequence)
@@ -203,46 +211,37 @@ func TestFeedGroupClosedAndReopened(t *testing.T) { enginetest.Each(t, testFeedG
 func testFeedGroupClosedAndReopened(t *testing.T, eng enginetest.Engine) {
 	for _, place := range []string{turnero.KeepPlace, turnero.BackOfLine} {
 		t.Run(place, func(t *testing.T) {
-			c := testCampaign(t)
+			c := allocatetest.Campaign(t)
 			c.PlaceInLine = turnero.PlaceInLinePolicy{AfterCancel: place, AfterNoShow: place}
-			e := newEnv(t, eng, c)
-			ctx := context.Background()
+			e := allocatetest.New(t, eng, c)
 			f := newFeedConsumer(e)
 			var b, a []turnero.Registration
 			for range 3 {
-				b = append(b, e.register(people(2, "age-80-plus", "UY-MO", 85)...)...)
-				a = append(a, e.register(people(1, "age-70-79", "UY-MO", 72)...)...)
+				b = append(b, e.Register(allocatetest.People(2, "age-80-plus", "UY-MO", 85)...)...)
+				a = append(a, e.Register(allocatetest.People(1, "age-70-79", "UY-MO", 72)...)...)
 			}
-			e.open("age-80-plus", "age-70-79")
-			e.run(e.allocator(e.db, 5))
-			if len(e.appointments()) != 9 {
+			e.OpenGroups("age-80-plus", "age-70-79")
+			e.Run(e.Allocator(e.Store, 5))
+			if len(e.Appointments()) != 9 {
 				t.Fatal("the test needs everyone booked")
 			}
 			f.drain(2)
 			if len(f.offers) != 0 {
 				t.Fatalf("offered %v while everyone was booked", f.offers)
 			}
-			reschedule := func(seq int64) {
-				t.Helper()
-				if _, err := e.db.ChangeBooking(ctx, seq, e.clock.Now(), c.DecideReschedule); err != nil {
-					t.Fatal(err)
-				}
-				e.released++
-				f.requeued(seq)
-			}
-			reschedule(b[0].Sequence)
-			b7 := e.register(people(2, "age-80-plus", "UY-MO", 85)...)
+			f.reschedule(b[0].Sequence)
+			b7 := e.Register(allocatetest.People(2, "age-80-plus", "UY-MO", 85)...)
 			if got := f.pull(1); fmt.Sprint(got) != fmt.Sprint([]int64{b[0].Sequence}) {
 				t.Fatalf("offered %v, want %d", got, b[0].Sequence)
 			}
-			e.close("age-80-plus")
-			reschedule(b[1].Sequence) // while closed, before a[0]
-			reschedule(a[0].Sequence)
-			b9 := e.register(people(1, "age-80-plus", "UY-MO", 85)...)
+			e.CloseGroups("age-80-plus")
+			f.reschedule(b[1].Sequence) // while closed, before a[0]
+			f.reschedule(a[0].Sequence)
+			b9 := e.Register(allocatetest.People(1, "age-80-plus", "UY-MO", 85)...)
 			if got := f.drain(2); fmt.Sprint(got) != fmt.Sprint([]int64{a[0].Sequence}) {
 				t.Fatalf("with age-80-plus closed, offered %v, want only %d", got, a[0].Sequence)
 			}
-			e.open("age-80-plus")
+			e.OpenGroups("age-80-plus")
 			want := []int64{b[1].Sequence, b7[0].Sequence, b7[1].Sequence, b9[0].Sequence} // keep place: behind the cursor, first
 			if place == turnero.BackOfLine {
 				want = []int64{b7[0].Sequence, b7[1].Sequence, b[1].Sequence, b9[0].Sequence} // at the back, when released
@@ -250,8 +249,8 @@ func testFeedGroupClosedAndReopened(t *testing.T, eng enginetest.Engine) {
 			if got := f.drain(2); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("after opening again, offered %v, want %v", got, want)
 			}
-			e.refresh()
-			e.checkLine()
+			e.Refresh()
+			e.CheckLine()
 		})
 	}
 }
@@ -264,37 +263,29 @@ func testFeedGroupClosedAndReopened(t *testing.T, eng enginetest.Engine) {
 func TestFeedOffersRequeuedAgain(t *testing.T) { enginetest.Each(t, testFeedOffersRequeuedAgain) }
 
 func testFeedOffersRequeuedAgain(t *testing.T, eng enginetest.Engine) {
-	c := testCampaign(t)
+	c := allocatetest.Campaign(t)
 	c.PlaceInLine = turnero.PlaceInLinePolicy{AfterCancel: turnero.BackOfLine, AfterNoShow: turnero.KeepPlace}
-	e := newEnv(t, eng, c)
+	e := allocatetest.New(t, eng, c)
 	ctx := context.Background()
 	groups := []string{"age-80-plus", "age-70-79"}
 	f := newFeedConsumer(e)
-	first := e.register(people(20, "age-80-plus", "UY-MO", 85)...)
-	e.register(people(4, "age-70-79", "UY-MO", 72)...)
-	e.open(groups...)
+	first := e.Register(allocatetest.People(20, "age-80-plus", "UY-MO", 85)...)
+	e.Register(allocatetest.People(4, "age-70-79", "UY-MO", 72)...)
+	e.OpenGroups(groups...)
 	f.drain(3)
 	if len(f.offers) != 24 {
 		t.Fatalf("%d offered, want 24", len(f.offers))
 	}
-	e.run(e.allocator(e.db, 5))
+	e.Run(e.Allocator(e.Store, 5))
 	if got := f.pull(10); len(got) != 0 {
 		t.Fatalf("%v offered after everyone was booked", got)
 	}
-	appts := e.appointments()
-	reschedule := func(seq int64) {
-		t.Helper()
-		if _, err := e.db.ChangeBooking(ctx, seq, e.clock.Now(), c.DecideReschedule); err != nil {
-			t.Fatal(err)
-		}
-		e.released++
-		f.requeued(seq)
-	}
+	appts := e.Appointments()
 	// Two ask for another date (back of the line); others register.
 	a, b := first[0].Sequence, first[5].Sequence
-	reschedule(a)
-	reschedule(b)
-	fresh := e.register(people(3, "age-80-plus", "UY-MO", 90)...)
+	f.reschedule(a)
+	f.reschedule(b)
+	fresh := e.Register(allocatetest.People(3, "age-80-plus", "UY-MO", 90)...)
 	var got []int64
 	for page := f.pull(2); len(page) > 0; page = f.pull(2) {
 		got = append(got, page...)
@@ -304,27 +295,27 @@ func testFeedOffersRequeuedAgain(t *testing.T, eng enginetest.Engine) {
 	}
 	// A missed first dose keeps the place (the campaign's rule): offered again.
 	m := first[1].Sequence
-	e.setClock(appts[m][0].Start.Add(time.Minute))
-	if _, err := e.db.ChangeBooking(ctx, m, e.clock.Now(), func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
-		return c.DecideNoShow(rec, appts[m][0].Center, 1, e.clock.Now())
+	e.Clock.Set(appts[m][0].Start.Add(time.Minute))
+	if _, err := e.Store.ChangeBooking(ctx, m, e.Clock.Now(), func(rec turnero.BookingRecord) (turnero.BookingChange, error) {
+		return c.DecideNoShow(rec, appts[m][0].Center, 1, e.Clock.Now())
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.released++
+	e.Released++
 	f.requeued(m)
 	f.drain(2)
 	// Registered, booked and re-queued before the consumer reaches them:
 	// offered once; the same person re-queued a second time, after being
 	// booked again: offered again.
-	late := e.register(people(2, "age-70-79", "UY-MO", 75)...)
-	e.run(e.allocator(e.db, 5))
-	if appts := e.appointments(); len(appts[a]) == 0 || len(appts[late[0].Sequence]) == 0 || len(appts[late[1].Sequence]) == 0 {
+	late := e.Register(allocatetest.People(2, "age-70-79", "UY-MO", 75)...)
+	e.Run(e.Allocator(e.Store, 5))
+	if appts := e.Appointments(); len(appts[a]) == 0 || len(appts[late[0].Sequence]) == 0 || len(appts[late[1].Sequence]) == 0 {
 		t.Fatal("the test needs a and the late ones booked again")
 	}
-	reschedule(late[0].Sequence)
-	reschedule(a)
+	f.reschedule(late[0].Sequence)
+	f.reschedule(a)
 	// A cancellation is not offered.
-	if _, err := e.db.ChangeBooking(ctx, b, e.clock.Now(), c.DecideCancel); err != nil {
+	if _, err := e.Store.ChangeBooking(ctx, b, e.Clock.Now(), c.DecideCancel); err != nil {
 		t.Fatal(err)
 	}
 	f.drain(2)
@@ -334,8 +325,8 @@ func testFeedOffersRequeuedAgain(t *testing.T, eng enginetest.Engine) {
 			t.Fatalf("registration %d offered %d times, want %d", seq, f.offers[seq], n)
 		}
 	}
-	e.refresh()
-	e.checkLine()
+	e.Refresh()
+	e.CheckLine()
 }
 
 // TestPropertyFeedOffersEachWaitOnce: whatever happens (registrations,
@@ -350,23 +341,21 @@ func TestPropertyFeedOffersEachWaitOnce(t *testing.T) {
 }
 
 func testPropertyFeedOffersEachWaitOnce(t *testing.T, eng enginetest.Engine) {
-	rapid.Check(t, func(rt *rapid.T) {
-		c := randomCampaign(rt)
-		e := rapidEnv(t, eng, rt, c)
+	allocatetest.Property(t, eng, func(rt *rapid.T, e *allocatetest.Env) {
 		var groups []string
-		for _, ga := range groupAges {
-			groups = append(groups, ga.group)
-			if rapid.Bool().Draw(rt, "open_"+ga.group) {
-				e.open(ga.group)
+		for _, ga := range allocatetest.GroupAges {
+			groups = append(groups, ga.Group)
+			if rapid.Bool().Draw(rt, "open_"+ga.Group) {
+				e.OpenGroups(ga.Group)
 			}
 		}
 		f := newFeedConsumer(e)
-		a := e.allocator(e.db, rapid.IntRange(1, 10).Draw(rt, "batch"))
+		a := e.Allocator(e.Store, rapid.IntRange(1, 10).Draw(rt, "batch"))
 		ctx := context.Background()
 		change := func(seq int64, decide func(turnero.BookingRecord) (turnero.BookingChange, error)) {
 			var ch turnero.BookingChange
 			ok := false
-			e.release(rt, seq, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
+			e.Release(seq, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
 				var err error
 				ch, err = decide(r)
 				ok = err == nil
@@ -382,30 +371,30 @@ func testPropertyFeedOffersEachWaitOnce(t *testing.T, eng enginetest.Engine) {
 			case 0: // people register
 				ps := make([]turnero.Candidate, rapid.IntRange(1, 6).Draw(rt, "people"))
 				for j := range ps {
-					ga := rapid.SampledFrom(groupAges).Draw(rt, "group")
-					ps[j] = turnero.Candidate{Group: ga.group, Age: ga.age, Department: rapid.SampledFrom(depts).Draw(rt, "dept")}
+					ga := rapid.SampledFrom(allocatetest.GroupAges).Draw(rt, "group")
+					ps[j] = turnero.Candidate{Group: ga.Group, Age: ga.Age, Department: rapid.SampledFrom(allocatetest.Departments).Draw(rt, "dept")}
 				}
-				e.register(ps...)
+				e.Register(ps...)
 			case 1: // the allocator runs
-				e.run(a)
+				e.Run(a)
 			case 2: // time passes
-				e.clock.Add(time.Duration(rapid.IntRange(1, 72).Draw(rt, "hours")) * time.Hour)
+				e.Clock.Add(time.Duration(rapid.IntRange(1, 72).Draw(rt, "hours")) * time.Hour)
 			case 3: // a citizen asks for another date, or cancels
-				booked := e.booked()
+				booked := e.Booked()
 				if len(booked) == 0 {
 					continue
 				}
 				seq := rapid.SampledFrom(booked).Draw(rt, "who")
 				if rapid.IntRange(0, 3).Draw(rt, "cancel") == 0 {
-					change(seq, c.DecideCancel)
+					change(seq, e.Campaign.DecideCancel)
 				} else {
-					change(seq, c.DecideReschedule)
+					change(seq, e.Campaign.DecideReschedule)
 				}
 			case 4: // staff: dose 1 given or missed, for someone due
-				now := e.clock.Now()
+				now := e.Clock.Now()
 				var due []int64
-				for _, seq := range e.booked() {
-					if as := e.appointments()[seq]; !as[0].Start.After(now) && as[0].State == turnero.AppointmentBooked {
+				for _, seq := range e.Booked() {
+					if as := e.Appointments()[seq]; !as[0].Start.After(now) && as[0].State == turnero.AppointmentBooked {
 						due = append(due, seq)
 					}
 				}
@@ -413,13 +402,13 @@ func testPropertyFeedOffersEachWaitOnce(t *testing.T, eng enginetest.Engine) {
 					continue
 				}
 				seq := rapid.SampledFrom(due).Draw(rt, "due")
-				d1 := e.appointments()[seq][0]
+				d1 := e.Appointments()[seq][0]
 				if rapid.Bool().Draw(rt, "no_show") {
 					change(seq, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
-						return c.DecideNoShow(r, d1.Center, 1, now)
+						return e.Campaign.DecideNoShow(r, d1.Center, 1, now)
 					})
-				} else if _, err := e.db.ChangeBooking(ctx, seq, now, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
-					return c.DecideDose(r, d1.Center, 1, d1.Vaccine, "L1", now)
+				} else if _, err := e.Store.ChangeBooking(ctx, seq, now, func(r turnero.BookingRecord) (turnero.BookingChange, error) {
+					return e.Campaign.DecideDose(r, d1.Center, 1, d1.Vaccine, "L1", now)
 				}); err != nil {
 					rt.Fatal(err)
 				}
@@ -430,14 +419,14 @@ func testPropertyFeedOffersEachWaitOnce(t *testing.T, eng enginetest.Engine) {
 			case 8: // an operator opens or closes a group
 				g := rapid.SampledFrom(groups).Draw(rt, "group_to_switch")
 				if rapid.Bool().Draw(rt, "open") {
-					e.open(g)
+					e.OpenGroups(g)
 				} else {
-					e.close(g)
+					e.CloseGroups(g)
 				}
 			}
 		}
 		f.drain(rapid.IntRange(1, 5).Draw(rt, "limit"))
-		e.open(groups...)
+		e.OpenGroups(groups...)
 		f.drain(rapid.IntRange(1, 5).Draw(rt, "limit"))
 	})
 }
@@ -449,15 +438,15 @@ func testPropertyFeedOffersEachWaitOnce(t *testing.T, eng enginetest.Engine) {
 func TestFeedRequeuesFromTwoWriters(t *testing.T) { enginetest.Each(t, testFeedRequeuesFromTwoWriters) }
 
 func testFeedRequeuesFromTwoWriters(t *testing.T, eng enginetest.Engine) {
-	e := newEnv(t, eng, testCampaign(t))
+	e := allocatetest.New(t, eng, allocatetest.Campaign(t))
 	ctx := context.Background()
 	groups := []string{"age-80-plus"}
-	rs := e.register(people(40, "age-80-plus", "UY-MO", 85)...)
-	e.open(groups...)
+	rs := e.Register(allocatetest.People(40, "age-80-plus", "UY-MO", 85)...)
+	e.OpenGroups(groups...)
 	offers := map[int64]int{}
 	var cursor turnero.FeedCursor
 	pull := func() int {
-		page, err := e.db.FeedWaiting(ctx, groups, cursor, 3)
+		page, err := e.Store.FeedWaiting(ctx, groups, cursor, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -472,8 +461,8 @@ func testFeedRequeuesFromTwoWriters(t *testing.T, eng enginetest.Engine) {
 	}
 	for pull() > 0 {
 	}
-	e.run(e.allocator(e.db, 10))
-	appts := e.appointments()
+	e.Run(e.Allocator(e.Store, 10))
+	appts := e.Appointments()
 	var booked []int64
 	for _, r := range rs {
 		if len(appts[r.Sequence]) > 0 {
@@ -484,12 +473,12 @@ func testFeedRequeuesFromTwoWriters(t *testing.T, eng enginetest.Engine) {
 		t.Fatalf("%d booked, the test needs 20", len(booked))
 	}
 	booked = booked[:20]
-	other := e.engine.Open(t, e.path)
+	other := e.Engine.Open(t, e.Where)
 	done := make(chan error, 2)
-	for i, db := range []turnero.Store{e.db, other} {
+	for i, db := range []turnero.Store{e.Store, other} {
 		go func() {
 			for j := i; j < len(booked); j += 2 {
-				if _, err := db.ChangeBooking(ctx, booked[j], e.clock.Now(), e.c.DecideReschedule); err != nil {
+				if _, err := db.ChangeBooking(ctx, booked[j], e.Clock.Now(), e.Campaign.DecideReschedule); err != nil {
 					done <- err
 					return
 				}

@@ -1,177 +1,27 @@
-package allocate_test
+package allocatetest
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"io"
-	"log/slog"
 	"sort"
-	"sync"
-	"testing"
 	"time"
 
-	"github.com/turnero/turnero/internal/allocate"
-	"github.com/turnero/turnero/internal/campaign"
-	"github.com/turnero/turnero/internal/enginetest"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// testCampaign is the sample campaign with a small agenda: two centers in
-// Montevideo, one in Canelones giving only AstraZeneca, five days ahead.
-func testCampaign(t testing.TB) *turnero.Campaign {
-	t.Helper()
-	c := campaign.Sample()
-	week := []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
-	c.Centers = []turnero.Center{
-		{ID: "MO-A", Name: "A", Department: "UY-MO", Vaccines: []string{"pfizer", "sinovac", "astrazeneca"},
-			Days: week, Opens: 8 * 60, Closes: 10 * 60, SlotMinutes: 30, PerSlot: 2},
-		{ID: "MO-B", Name: "B", Department: "UY-MO", Vaccines: []string{"pfizer"},
-			Days: week, Opens: 9 * 60, Closes: 11 * 60, SlotMinutes: 60, PerSlot: 3,
-			Exceptions: []turnero.CenterException{{Date: "2021-03-03", Closed: true}}},
-		{ID: "CA-A", Name: "C", Department: "UY-CA", Vaccines: []string{"astrazeneca"},
-			Days: week, Opens: 8 * 60, Closes: 9 * 60, SlotMinutes: 20, PerSlot: 1},
-	}
-	c.Allocation = turnero.AllocationPolicy{Every: time.Minute, Notice: 12 * time.Hour, HorizonDays: 5, Dose2WindowDays: 2}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-type env struct {
-	t      testing.TB
-	engine enginetest.Engine
-	path   string // a file, or a PostgreSQL URL
-	db     turnero.Store
-	c      *turnero.Campaign
-	clock  *fakeClock
-	n      int
-	regs   map[int64]turnero.Registration
-	// released counts bookings released since (cancel, another date, a
-	// missed first dose): each left its notification in the outbox.
-	released int
-	// secondDoses counts second doses released (missed, or another date
-	// for them) to be booked again; secondDose holds who had one.
-	secondDoses int
-	secondDose  map[int64]bool
-}
-
-func newEnv(t testing.TB, eng enginetest.Engine, c *turnero.Campaign) *env {
-	t.Helper()
-	path := eng.Fresh(t)
-	db := eng.Open(t, path)
-	if err := db.UpsertCenters(context.Background(), c.Centers); err != nil {
-		t.Fatal(err)
-	}
-	// Monday 1 March 2021, 10:00 in Montevideo.
-	start := time.Date(2021, 3, 1, 10, 0, 0, 0, c.Location)
-	return &env{t: t, engine: eng, path: path, db: db, c: c, clock: &fakeClock{t: start}, regs: map[int64]turnero.Registration{},
-		secondDose: map[int64]bool{}}
-}
-
-func newRegistration(i int, group, dept string, age int) turnero.NewRegistration {
-	doc := sha256.Sum256(fmt.Appendf(nil, "doc-%d", i))
-	id := sha256.Sum256(fmt.Appendf(nil, "id-%d", i))
-	return turnero.NewRegistration{
-		DocumentHash: doc[:16], IdentityHash: id[:16], Group: group, Department: dept, Age: age,
-		Channel: "web", KeyID: "k1", Sealed: []byte("sealed"), ReceivedAt: time.UnixMilli(1_614_600_000_000 + int64(i)),
-	}
-}
-
-// register stores people (group, department, age) in one batch.
-func (e *env) register(people ...turnero.Candidate) []turnero.Registration {
-	e.t.Helper()
-	batch := make([]turnero.NewRegistration, len(people))
-	for i, p := range people {
-		e.n++
-		batch[i] = newRegistration(e.n, p.Group, p.Department, p.Age)
-	}
-	out, err := e.db.InsertRegistrations(context.Background(), batch)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	regs := make([]turnero.Registration, len(out))
-	for i, o := range out {
-		if o.Err != nil {
-			e.t.Fatal(o.Err)
-		}
-		regs[i] = o.Registration
-		e.regs[o.Registration.Sequence] = o.Registration
-	}
-	return regs
-}
-
-func (e *env) open(groups ...string) {
-	e.t.Helper()
-	for _, g := range groups {
-		if _, err := e.db.SetGroupOpen(context.Background(), g, true, e.clock.Now()); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-}
-
-func (e *env) allocator(db allocate.Store, batch int) *allocate.Allocator {
-	e.t.Helper()
-	a, err := allocate.New(allocate.Config{Batch: batch, Page: 7}, db, e.c, e.clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return a
-}
-
-func (e *env) run(a *allocate.Allocator) allocate.Report {
-	e.t.Helper()
-	rep, err := a.RunOnce(context.Background())
-	if err != nil {
-		e.t.Fatalf("allocation run: %v", err)
-	}
-	return rep
-}
-
-func (e *env) appointments() map[int64][]turnero.Appointment {
-	e.t.Helper()
-	out := map[int64][]turnero.Appointment{}
-	err := e.db.EachAppointment(context.Background(), func(a turnero.Appointment) error {
-		out[a.Registration] = append(out[a.Registration], a)
-		return nil
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return out
-}
-
-// check asserts every invariant of the allocation on what is stored, and
+// Check asserts every invariant of the allocation on what is stored, and
 // returns the number of people scheduled. since is the time of the first run
 // (no first dose before since plus the notice period).
-func (e *env) check(since time.Time) int {
-	t := e.t
+func (e *Env) Check(since time.Time) int {
+	t := e.T
 	t.Helper()
 	ctx := context.Background()
-	c := e.c
+	c := e.Campaign
 	centers := map[string]turnero.Center{}
 	for _, ct := range c.Centers {
 		centers[ct.ID] = ct
 	}
-	appts := e.appointments()
+	appts := e.Appointments()
 	// Slots: the stored count is the number of appointments, within the
 	// agenda's capacity.
 	count := map[string]int{}
@@ -180,7 +30,7 @@ func (e *env) check(since time.Time) int {
 			count[a.Center+"@"+a.Start.Format(time.RFC3339)]++
 		}
 	}
-	slots, err := e.db.SlotBookings(ctx)
+	slots, err := e.Store.SlotBookings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +59,7 @@ func (e *env) check(since time.Time) int {
 			}
 		}
 	}
-	queued, err := e.db.SecondDosesAfter(ctx, 0, 1<<20)
+	queued, err := e.Store.SecondDosesAfter(ctx, 0, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,18 +69,18 @@ func (e *env) check(since time.Time) int {
 	}
 	scheduled := 0
 	var seqs []int64
-	for seq := range e.regs {
+	for seq := range e.Registrations {
 		seqs = append(seqs, seq)
 	}
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 	for _, seq := range seqs {
-		reg := e.regs[seq]
-		stored, err := e.db.RegistrationBySequence(ctx, seq)
+		reg := e.Registrations[seq]
+		stored, err := e.Store.RegistrationBySequence(ctx, seq)
 		if err != nil {
 			t.Fatal(err)
 		}
 		as := appts[seq]
-		one, err := e.db.AppointmentsOf(ctx, seq)
+		one, err := e.Store.AppointmentsOf(ctx, seq)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +103,7 @@ func (e *env) check(since time.Time) int {
 		// vaccine, in the queue to be booked again.
 		switch {
 		case inQueue && (len(as) != 1 || as[0].State != turnero.AppointmentGiven || sd.Vaccine != as[0].Vaccine ||
-			sd.Center != as[0].Center || sd.Department != reg.Department || !e.secondDose[seq]):
+			sd.Center != as[0].Center || sd.Department != reg.Department || !e.SecondDose[seq]):
 			t.Fatalf("registration %d waits for a second dose %+v with appointments %+v", seq, sd, as)
 		case !inQueue && len(as) != v.Doses:
 			t.Fatalf("registration %d: %d appointments for a vaccine of %d doses (both or neither)", seq, len(as), v.Doses)
@@ -273,14 +123,14 @@ func (e *env) check(since time.Time) int {
 			t.Fatalf("registration %d: first dose at %s, before the notice period from %s", seq, as[0].Start, since)
 		}
 		for i, a := range as {
-			if a.Dose != i+1 || a.Vaccine != v.ID || (a.Center != ct.ID && !e.secondDose[seq]) {
+			if a.Dose != i+1 || a.Vaccine != v.ID || (a.Center != ct.ID && !e.SecondDose[seq]) {
 				t.Fatalf("registration %d: dose %d at %s with %s; dose 1 at %s with %s", seq, a.Dose, a.Center, a.Vaccine, ct.ID, v.ID)
 			}
 			if ct2 := centers[a.Center]; ct2.Department != reg.Department || !ct2.Gives(v.ID) {
 				t.Fatalf("registration %d of %s: dose %d at center %s (%s) with %s", seq, reg.Department, a.Dose, ct2.ID, ct2.Department, v.ID)
 			}
 		}
-		if len(as) > 1 && e.secondDose[seq] {
+		if len(as) > 1 && e.SecondDose[seq] {
 			// Booked again: at least the interval after dose 1, with no
 			// upper bound (the window is for bookings made together).
 			d1, d2 := civil(as[0].Start.In(c.Location)), civil(as[1].Start.In(c.Location))
@@ -300,49 +150,49 @@ func (e *env) check(since time.Time) int {
 			}
 		}
 	}
-	n, err := e.db.OutboxCount(ctx, turnero.NotifyScheduled)
+	n, err := e.Store.OutboxCount(ctx, turnero.NotifyScheduled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != int64(scheduled+e.released) {
-		t.Fatalf("%d notifications for %d scheduled registrations and %d released bookings", n, scheduled, e.released)
+	if n != int64(scheduled+e.Released) {
+		t.Fatalf("%d notifications for %d scheduled registrations and %d released bookings", n, scheduled, e.Released)
 	}
 	// Every second dose released is booked again once, with its
 	// notification, or still in the queue.
-	if n, err = e.db.OutboxCount(ctx, turnero.NotifySecondDose); err != nil {
+	if n, err = e.Store.OutboxCount(ctx, turnero.NotifySecondDose); err != nil {
 		t.Fatal(err)
 	}
-	if n != int64(e.secondDoses-len(queued)) {
-		t.Fatalf("%d notifications of second doses booked again; %d released, %d still waiting", n, e.secondDoses, len(queued))
+	if n != int64(e.SecondDoses-len(queued)) {
+		t.Fatalf("%d notifications of second doses booked again; %d released, %d still waiting", n, e.SecondDoses, len(queued))
 	}
 	return scheduled
 }
 
-// checkOrder asserts that within a group and department, among people with
+// CheckOrder asserts that within a group and department, among people with
 // the same allowed vaccines, nobody got a later first dose than someone after
 // them in line, and nobody is left waiting for capacity while someone after
 // them was placed. Valid for allocations made in one run.
-func (e *env) checkOrder() {
-	t := e.t
+func (e *Env) CheckOrder() {
+	t := e.T
 	t.Helper()
-	appts := e.appointments()
+	appts := e.Appointments()
 	type key struct{ group, dept, allowed string }
 	last := map[key]time.Time{}
 	blocked := map[key]int64{}
 	var seqs []int64
-	for seq := range e.regs {
+	for seq := range e.Registrations {
 		seqs = append(seqs, seq)
 	}
 	sort.Slice(seqs, func(i, j int) bool {
-		a, b := e.regs[seqs[i]], e.regs[seqs[j]]
+		a, b := e.Registrations[seqs[i]], e.Registrations[seqs[j]]
 		if a.Group != b.Group {
 			return a.Group < b.Group
 		}
 		return a.GroupOrdinal < b.GroupOrdinal
 	})
 	for _, seq := range seqs {
-		r := e.regs[seq]
-		k := key{r.Group, r.Department, fmt.Sprint(e.c.AllowedVaccines(r.Group, r.Age))}
+		r := e.Registrations[seq]
+		k := key{r.Group, r.Department, fmt.Sprint(e.Campaign.AllowedVaccines(r.Group, r.Age))}
 		as := appts[seq]
 		if len(as) == 0 {
 			if _, ok := blocked[k]; !ok {
@@ -357,6 +207,46 @@ func (e *env) checkOrder() {
 			t.Fatalf("registration %d (ordinal %d) got %s, earlier than someone before it (%s)", seq, r.GroupOrdinal, as[0].Start, last[k])
 		}
 		last[k] = as[0].Start
+	}
+}
+
+// CheckLine asserts that nobody is lost from the line: every waiting person
+// of a group up to its cursor (passed by the allocator) is booked or in the
+// pending list, never both, and each group's pending count is its list's
+// length.
+func (e *Env) CheckLine() {
+	t := e.T
+	ctx := context.Background()
+	states, err := e.Store.GroupStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor := map[string]int64{}
+	pending := map[int64]bool{}
+	for _, g := range states {
+		cursor[g.Group] = g.Cursor
+		ps, err := e.Store.PendingAfter(ctx, g.Group, 0, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(ps)) != g.Pending {
+			t.Fatalf("group %s counts %d pending, lists %d", g.Group, g.Pending, len(ps))
+		}
+		for _, p := range ps {
+			pending[p.Sequence] = true
+		}
+	}
+	appts := e.Appointments()
+	for seq, r := range e.Registrations {
+		booked := len(appts[seq]) > 0
+		switch {
+		case booked && pending[seq]:
+			t.Fatalf("registration %d is booked and pending", seq)
+		case r.Status == turnero.StatusCancelled && (booked || pending[seq]):
+			t.Fatalf("cancelled registration %d is booked or pending", seq)
+		case r.Status == turnero.StatusWaiting && r.GroupOrdinal <= cursor[r.Group] && !booked && !pending[seq]:
+			t.Fatalf("registration %d (%s ordinal %d, cursor %d) is lost: neither booked nor pending", seq, r.Group, r.GroupOrdinal, cursor[r.Group])
+		}
 	}
 }
 
