@@ -91,8 +91,9 @@ type file struct {
 		MaxAge   int      `toml:"max_age"`
 		Vaccines []string `toml:"vaccines"`
 	} `toml:"groups"`
-	Allocation *allocationFile `toml:"allocation"`
-	Centers    []centerFile    `toml:"centers"`
+	Allocation    *allocationFile `toml:"allocation"`
+	Centers       []centerFile    `toml:"centers"`
+	Notifications *noticesFile    `toml:"notifications"`
 }
 
 // Parse reads a campaign from TOML. Unknown settings are errors: a misspelt
@@ -154,6 +155,9 @@ func Parse(r io.Reader) (*turnero.Campaign, error) {
 		})
 	}
 	if err := f.convertAllocation(c); err != nil {
+		return nil, err
+	}
+	if err := f.convertNotices(c); err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
