@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/turnero/turnero/internal/notice"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -161,6 +162,11 @@ func Parse(r io.Reader) (*turnero.Campaign, error) {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	// The texts are checked here, by rendering them, rather than in
+	// Validate: rendering is package notice's, not the domain's.
+	if err := notice.Check(c); err != nil {
 		return nil, err
 	}
 	return c, nil
