@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -233,3 +234,29 @@ type SettingError struct {
 }
 
 func (e *SettingError) Error() string { return "setting " + e.Setting + ": " + e.Problem }
+
+var (
+	emailLike = regexp.MustCompile(`[^\s<>"'(),;:\[\]]+@[^\s<>"'(),;:\[\]]+`)
+	phoneLike = regexp.MustCompile(`\+?\d[\d ().-]{5,}\d`)
+	isoDate   = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
+)
+
+// RedactContact removes from what a provider said (an SMTP reply, a
+// gateway's error message) what could identify a person: email addresses,
+// and numbers of 7 or more digits, which may be phone numbers. Providers
+// put it in DeliveryError.Reason, which operators and logs see.
+func RedactContact(s string) string {
+	s = emailLike.ReplaceAllString(s, "[address]")
+	return phoneLike.ReplaceAllStringFunc(s, func(m string) string {
+		digits := 0
+		for i := 0; i < len(m); i++ {
+			if m[i] >= '0' && m[i] <= '9' {
+				digits++
+			}
+		}
+		if digits < 7 || isoDate.MatchString(m) {
+			return m
+		}
+		return "[number]"
+	})
+}

@@ -223,3 +223,20 @@ func TestLang(t *testing.T) {
 		t.Error("pt is not spoken")
 	}
 }
+
+func TestRedactContact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"550 5.1.1 <maria.perez@example.com.uy>: Recipient address rejected", "550 5.1.1 <[address]>: Recipient address rejected"},
+		{"The 'To' number +59899123456 is not a valid phone number.", "The 'To' number [number] is not a valid phone number."},
+		{"Number 099 123 456 unreachable", "Number [number] unreachable"},
+		{"affected recipient(s): a@b.example, c@d.example", "affected recipient(s): [address], [address]"},
+		// Codes, dates and times stay: operators need them.
+		{"error 21211 at 2021-04-05 10:30, see https://www.twilio.com/docs/errors/21211", "error 21211 at 2021-04-05 10:30, see https://www.twilio.com/docs/errors/21211"},
+		{"4.2.2 mailbox full", "4.2.2 mailbox full"},
+	}
+	for _, tt := range tests {
+		if got := turnero.RedactContact(tt.in); got != tt.want {
+			t.Errorf("RedactContact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
