@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Notices: what a person is told about their appointments, by which channel,
@@ -259,4 +260,19 @@ func RedactContact(s string) string {
 		}
 		return "[number]"
 	})
+}
+
+// MaskContact shows enough of a phone number or an email address for an
+// operator to tell two apart, and not enough to reach the person:
+// "+598 *** *56", "m***@example.org".
+func MaskContact(to string) string {
+	if at := strings.LastIndexByte(to, '@'); at >= 0 {
+		local := to[:at]
+		if local == "" {
+			return "***" + to[at:]
+		}
+		r, _ := utf8.DecodeRuneInString(local)
+		return string(r) + "***" + to[at:]
+	}
+	return MaskPhone(to)
 }

@@ -240,3 +240,17 @@ func TestRedactContact(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskContact(t *testing.T) {
+	for in, want := range map[string]string{
+		"+59899123456":      "+598 *** *56",
+		"maria@example.org": "m***@example.org",
+		"ñandú@example.org": "ñ***@example.org",
+		"@example.org":      "***@example.org",
+		"":                  "***",
+	} {
+		if got := turnero.MaskContact(in); got != want {
+			t.Errorf("MaskContact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
