@@ -54,6 +54,13 @@ type Config struct {
 // DefaultTimeout bounds a connection and each SMTP command.
 const DefaultTimeout = 30 * time.Second
 
+// EnvRate sets the mails per second sent to the server (see package
+// ratelimit); DefaultRate suits a relay's usual quota.
+const (
+	EnvRate     = "TURNERO_SMTP_RATE"
+	DefaultRate = 10
+)
+
 // ConfigFromEnv reads the email settings. ok is false when TURNERO_SMTP_URL
 // is not set (no email provider); an error names the setting that is wrong.
 func ConfigFromEnv(getenv func(string) string) (cfg Config, ok bool, err error) {

@@ -42,6 +42,14 @@ const CallbackPath = "/v1/callbacks/sms"
 // DefaultTimeout bounds one request to the gateway.
 const DefaultTimeout = 30 * time.Second
 
+// EnvRate sets the messages per second sent to the gateway (see package
+// ratelimit); DefaultRate is a cautious figure: set what the contract
+// allows (Twilio gives a long code 1 a second, a short code 100).
+const (
+	EnvRate     = "TURNERO_SMS_RATE"
+	DefaultRate = 10
+)
+
 // Config is how to reach the gateway.
 type Config struct {
 	// BaseURL is the API's scheme and host (DefaultURL, or a gateway that

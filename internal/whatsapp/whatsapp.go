@@ -40,6 +40,14 @@ const DefaultURL = "https://graph.facebook.com/v21.0"
 // DefaultTimeout bounds one request.
 const DefaultTimeout = 30 * time.Second
 
+// EnvRate sets the messages per second sent to the Cloud API (see package
+// ratelimit); DefaultRate is Meta's default throughput for a business
+// phone number.
+const (
+	EnvRate     = "TURNERO_WHATSAPP_RATE"
+	DefaultRate = 80
+)
+
 // Config is how to reach the Cloud API.
 type Config struct {
 	// BaseURL is the Graph API with its version (DefaultURL).
