@@ -175,6 +175,11 @@ func TestRetryDecide(t *testing.T) {
 			t.Errorf("%s: %+v, want retry %v after %s-%s, reason with %q", tt.name, d, tt.retry, tt.minAfter, tt.maxAfter, tt.reasonHas)
 		}
 	}
+	// A zero policy is the default one.
+	if d := (turnero.RetryPolicy{}).Decide(turnero.TransientDelivery("http_500", "x", 0), 1, rnd); !d.Retry ||
+		d.After < turnero.DefaultRetryPolicy.Base/2 || d.After > turnero.DefaultRetryPolicy.Base {
+		t.Errorf("zero policy: %+v", d)
+	}
 	if !turnero.IsPermanentDelivery(fmt.Errorf("x: %w", turnero.PermanentDelivery("1", "r"))) ||
 		turnero.IsPermanentDelivery(turnero.TransientDelivery("1", "r", 0)) || turnero.IsPermanentDelivery(errors.New("eof")) {
 		t.Error("IsPermanentDelivery misclassifies")

@@ -59,6 +59,16 @@ type RetryDecision struct {
 // the provider's Retry-After. rnd is the caller's, seeded by tests; a
 // *rand.Rand is not safe for concurrent use.
 func (p RetryPolicy) Decide(err error, attempt int, rnd *rand.Rand) RetryDecision {
+	// A policy left zero is the default one, not "never retry".
+	if p.Base <= 0 {
+		p.Base = DefaultRetryPolicy.Base
+	}
+	if p.Cap <= 0 {
+		p.Cap = DefaultRetryPolicy.Cap
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultRetryPolicy.MaxAttempts
+	}
 	reason := err.Error()
 	var d *DeliveryError
 	isDelivery := errors.As(err, &d)
