@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/turnero/turnero/internal/notice"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
@@ -91,8 +92,9 @@ type file struct {
 		MaxAge   int      `toml:"max_age"`
 		Vaccines []string `toml:"vaccines"`
 	} `toml:"groups"`
-	Allocation *allocationFile `toml:"allocation"`
-	Centers    []centerFile    `toml:"centers"`
+	Allocation    *allocationFile `toml:"allocation"`
+	Centers       []centerFile    `toml:"centers"`
+	Notifications *noticesFile    `toml:"notifications"`
 }
 
 // Parse reads a campaign from TOML. Unknown settings are errors: a misspelt
@@ -156,7 +158,15 @@ func Parse(r io.Reader) (*turnero.Campaign, error) {
 	if err := f.convertAllocation(c); err != nil {
 		return nil, err
 	}
+	if err := f.convertNotices(c); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	// The texts are checked here, by rendering them, rather than in
+	// Validate: rendering is package notice's, not the domain's.
+	if err := notice.Check(c); err != nil {
 		return nil, err
 	}
 	return c, nil

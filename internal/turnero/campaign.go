@@ -35,6 +35,8 @@ type Campaign struct {
 	// be imported into storage.
 	Centers    []Center
 	Allocation AllocationPolicy
+	// Notices is how people are told of their appointments.
+	Notices NoticePolicy
 }
 
 // Department is a first-level administrative division.
@@ -220,7 +222,10 @@ func (c *Campaign) Validate() error {
 	if c.Allocation == (AllocationPolicy{}) {
 		c.Allocation = DefaultAllocationPolicy
 	}
-	return c.ValidateAllocation()
+	if err := c.ValidateAllocation(); err != nil {
+		return err
+	}
+	return c.ValidateNotices()
 }
 
 // DocumentType returns the document type with that id.
