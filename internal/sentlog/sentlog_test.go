@@ -103,6 +103,7 @@ func TestSentLog(t *testing.T) {
 	}
 	counts := map[string]int{}
 	for _, bl := range blocks {
+		bl += "\n" // TrimSpace took the last block's end of line
 		switch {
 		case strings.Contains(bl, "appointments_scheduled sms es to +59899123456 (2 SMS segments)\n"+sms.Text+"\n"):
 			counts["sms"]++
