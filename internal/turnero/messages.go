@@ -49,6 +49,10 @@ var messages = map[string]message{
 	"document_check_digit": {"El dígito verificador de la cédula no es correcto.", "The check digit of the identity card is not correct."},
 	"name_characters":      {"Solo se admiten letras, espacios, apóstrofos y guiones.", "Only letters, spaces, apostrophes and hyphens are allowed."},
 	"name_length":          {"Debe tener entre 1 y 80 caracteres.", "It must have between 1 and 80 characters."},
+	"locality_characters": {
+		"Solo se admiten letras, dígitos, espacios y los signos ' ’ - . , / ( ) º °.",
+		"Only letters, digits, spaces and the signs ' ’ - . , / ( ) º ° are allowed.",
+	},
 	"date_format":          {"La fecha debe tener el formato AAAA-MM-DD y ser una fecha real.", "The date must be written YYYY-MM-DD and be a real date."},
 	"date_future":          {"La fecha de nacimiento no puede ser futura.", "The birth date cannot be in the future."},
 	"age_too_young":        {"La persona no tiene la edad mínima para esta campaña.", "The person is below the minimum age for this campaign."},

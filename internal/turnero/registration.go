@@ -212,7 +212,7 @@ func cleanLocality(s string, fe FieldErrors) string {
 	}
 	for _, r := range s {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || strings.ContainsRune(" '’-.,/()º°", r)) {
-			fe.Add("locality", "name_characters")
+			fe.Add("locality", "locality_characters")
 			return ""
 		}
 	}

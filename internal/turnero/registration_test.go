@@ -204,8 +204,8 @@ func TestValidateRegistrationFieldErrors(t *testing.T) {
 		{"no department", func(r *turnero.RegistrationRequest) { r.Department = "" }, "department", "required"},
 		{"unknown department", func(r *turnero.RegistrationRequest) { r.Department = "Buenos Aires" }, "department", "department_unknown"},
 		{"long locality", func(r *turnero.RegistrationRequest) { r.Locality = strings.Repeat("x", 81) }, "locality", "too_long"},
-		{"odd locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos; DROP TABLE x" }, "locality", "name_characters"},
-		{"rtl locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos\u202e" }, "locality", "name_characters"},
+		{"odd locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos; DROP TABLE x" }, "locality", "locality_characters"},
+		{"rtl locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos\u202e" }, "locality", "locality_characters"},
 		{"unknown channel", func(r *turnero.RegistrationRequest) { r.Channel = "fax" }, "channel", "channel_unknown"},
 		{"no consent", func(r *turnero.RegistrationRequest) { r.Consent = false }, "consent", "consent_required"},
 		{"unknown group", func(r *turnero.RegistrationRequest) { r.Groups = []string{"astronauts"} }, "groups", "group_unknown"},
@@ -351,6 +351,32 @@ func TestMaskName(t *testing.T) {
 	for _, tt := range tests {
 		if got := turnero.MaskName(tt.in); got != tt.want {
 			t.Errorf("MaskName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestLocalityMessageSaysWhatIsAllowed: the message of a refused locality
+// names everything a locality may hold, in both languages, and what it names
+// is accepted.
+func TestLocalityMessageSaysWhatIsAllowed(t *testing.T) {
+	c := campaign.Sample()
+	req := validRequest()
+	req.Locality = "Ruta 8, km 29 (Barros Blancos) Nº 3/4 - 12º 3° Pando.'’"
+	if _, err := c.ValidateRegistration(&req, now); err != nil {
+		t.Fatalf("a locality of every allowed sign: %v", err)
+	}
+	for _, tc := range []struct {
+		lang  turnero.Lang
+		words []string
+	}{
+		{turnero.Spanish, []string{"letras", "dígitos", "espacios"}},
+		{turnero.English, []string{"letters", "digits", "spaces"}},
+	} {
+		m := turnero.Message("locality_characters", tc.lang)
+		for _, w := range append(tc.words, "'", "’", "-", ".", ",", "/", "(", ")", "º", "°") {
+			if !strings.Contains(m, w) {
+				t.Errorf("message %q does not mention %q", m, w)
+			}
 		}
 	}
 }
