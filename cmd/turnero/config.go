@@ -76,6 +76,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env TURNERO_ADDR)")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory, created on first start (env TURNERO_DATA)")
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL, postgres://USER@HOST:PORT/DATABASE, to store in PostgreSQL instead of SQLite in --data; requires --key-file (env TURNERO_DB)")
+	redactDefault(fs, "db")
 	fs.StringVar(&c.CampaignFile, "campaign", c.CampaignFile, "campaign file (TOML); the bundled Uruguay 2021 sample if empty (env TURNERO_CAMPAIGN)")
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "key file for personal data (env TURNERO_KEY_FILE); without one, a key is created in the data directory for trying turnero out; required with --db")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "registrations waiting for the writer before new ones get 503")
@@ -146,4 +147,12 @@ func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
 		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	return cfg, cfg.validate()
+}
+
+// redactDefault keeps the secrets of a database URL taken from the
+// environment out of the help text, which prints every flag's default.
+func redactDefault(fs *flag.FlagSet, name string) {
+	if f := fs.Lookup(name); f != nil && f.DefValue != "" {
+		f.DefValue = postgres.RedactURL(f.DefValue)
+	}
 }

@@ -27,6 +27,7 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (env TURNERO_DATA)")
 	fs.StringVar(&cfg.DB, "db", cfg.DB, "PostgreSQL URL, to work on the data of nodes that serve with --db (env TURNERO_DB)")
+	redactDefault(fs, "db")
 	fs.StringVar(&cfg.CampaignFile, "campaign", cfg.CampaignFile, "campaign file; the bundled sample if empty (env TURNERO_CAMPAIGN)")
 	if extra != nil {
 		extra(fs)

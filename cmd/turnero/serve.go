@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -137,14 +136,11 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 
 // openStore is the one place where the storage engine is chosen: PostgreSQL
 // when a database URL is configured, else SQLite in the data directory. It
-// also says where, for the log (without a password).
+// also says where, for the log (without a password or any other secret).
 func openStore(ctx context.Context, cfg serveConfig) (turnero.RegistrationStore, string, error) {
 	if cfg.DB != "" {
 		db, err := postgres.Open(ctx, cfg.DB)
-		where := cfg.DB
-		if u, perr := url.Parse(cfg.DB); perr == nil {
-			where = u.Redacted()
-		}
+		where := postgres.RedactURL(cfg.DB)
 		if err != nil {
 			return nil, "", fmt.Errorf("open PostgreSQL at %s: %w", where, err)
 		}
