@@ -66,6 +66,11 @@ type placeInLine struct {
 }
 
 func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == lookupPath {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSONError(w, r, http.StatusMethodNotAllowed, "method_not_allowed", nil)
+		return
+	}
 	st, err := s.intake.StatusByCode(r.Context(), r.PathValue("code"))
 	if err != nil {
 		s.writeError(w, r, err)

@@ -7,11 +7,16 @@ package http
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/metrics"
 )
+
+// lookupPath is the lookup route's path, which the status route's {code}
+// would also take: it is never a tracking code (those have no L, O or U).
+const lookupPath = "/v1/registrations/lookup"
 
 // MaxBodyBytes bounds a request body: a registration is well under 1 KiB.
 const MaxBodyBytes = 16 << 10
@@ -41,7 +46,7 @@ func NewServer(in *intake.Service, m *metrics.Metrics, log *slog.Logger) *Server
 
 func (s *Server) routes() {
 	s.handle("POST /v1/registrations", s.createRegistration)
-	s.handle("POST /v1/registrations/lookup", s.lookupRegistration)
+	s.handle("POST "+lookupPath, s.lookupRegistration)
 	s.handle("GET /v1/registrations/{code}", s.getRegistration)
 	s.handle("GET /v1/admin/groups", s.listGroups)
 	s.handle("POST /v1/admin/groups/{group}/open", s.setGroupOpen(true))
@@ -71,7 +76,11 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(probe, r)
 		if probe.status == http.StatusMethodNotAllowed {
 			status, key = http.StatusMethodNotAllowed, "method_not_allowed"
-			w.Header().Set("Allow", probe.header.Get("Allow"))
+			allow := probe.header.Get("Allow")
+			if r.URL.Path == lookupPath {
+				allow = http.MethodPost // not a tracking code (getRegistration)
+			}
+			w.Header().Set("Allow", allow)
 		}
 	}
 	writeJSONError(w, r, status, key, nil)
@@ -99,12 +108,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.ObserveRequest(route, rec.status, time.Since(start))
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !cleanPath(r.URL.Path) {
+		// ServeMux would redirect to the cleaned path with a 307 and an
+		// HTML body; no client of this API sends such paths on purpose.
+		writeJSONError(rec, r, http.StatusNotFound, "route_not_found", nil)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && rec.status < 400 && changesStatus(r.Pattern) {
 		// Whoever changes an appointment or a group reads the change back
 		// at once: cached status answers go.
 		s.intake.StatusChanged()
 	}
+}
+
+// cleanPath reports whether p is in the form ServeMux routes without a
+// redirect: rooted, no empty, "." or ".." segments.
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		// p[start:i] is the segment that ends at i.
+		start := strings.LastIndexByte(p[:i], '/') + 1
+		switch seg := p[start:i]; seg {
+		case ".", "..":
+			return false
+		case "":
+			if i < len(p) { // "//"; a trailing slash is a path of its own
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // headerProbe records what a mux would answer for a request it cannot route.
