@@ -84,7 +84,11 @@ func (s *Server) setGroupOpen(open bool) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		id := r.PathValue("group")
+		id, err := pathValue(r, "group", turnero.ErrGroupNotFound)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if _, ok := s.intake.Campaign().Group(id); !ok {
 			s.writeError(w, r, turnero.ErrGroupNotFound)
 			return
@@ -146,7 +150,11 @@ func (s *Server) listPending(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	group := r.PathValue("group")
+	group, err := pathValue(r, "group", turnero.ErrGroupNotFound)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if _, ok := s.intake.Campaign().Group(group); !ok {
 		s.writeError(w, r, turnero.ErrGroupNotFound)
 		return

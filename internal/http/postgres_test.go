@@ -61,6 +61,7 @@ func TestPostgres(t *testing.T) {
 		{"Status", TestStatus},
 		{"Lookup", TestLookup},
 		{"RegisterConcurrentSamePerson", TestRegisterConcurrentSamePerson},
+		{"UnstorableText", TestUnstorableText},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t)

@@ -71,7 +71,12 @@ func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, r, http.StatusMethodNotAllowed, "method_not_allowed", nil)
 		return
 	}
-	st, err := s.intake.StatusByCode(r.Context(), r.PathValue("code"))
+	code, err := pathValue(r, "code", turnero.ErrNotFound)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.intake.StatusByCode(r.Context(), code)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -218,5 +218,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (status int, key 
 		}
 		return http.StatusBadRequest, "malformed_json", nil
 	}
+	if fields := unstorableFields(v); fields != nil {
+		return http.StatusUnprocessableEntity, "invalid_request", fields
+	}
 	return 0, "", nil
 }

@@ -290,7 +290,7 @@ var fieldKeys = []string{
 	"required", "too_long", "document_type", "document_format", "document_check_digit", "name_characters",
 	"name_length", "date_format", "date_future", "age_too_young", "age_too_old", "phone_format", "email_format",
 	"contact_required", "department_unknown", "group_unknown", "group_not_attested", "group_age", "no_group",
-	"consent_required", "channel_unknown", "invalid_value", "locality_characters",
+	"consent_required", "channel_unknown", "invalid_value", "locality_characters", "text_encoding",
 }
 
 func isMessageIn(m string, lang turnero.Lang) bool {

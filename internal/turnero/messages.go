@@ -69,6 +69,10 @@ var messages = map[string]message{
 	"channel_unknown":      {"Canal no reconocido.", "Unknown channel."},
 	"tracking_code_format": {"El código de seguimiento no es válido; revíselo.", "The tracking code is not valid; please check it."},
 	"invalid_value":        {"El valor no es válido.", "The value is not valid."},
+	"text_encoding": {
+		"Contiene un carácter nulo o bytes que no son texto UTF-8 válido.",
+		"It contains a NUL character or bytes that are not valid UTF-8 text.",
+	},
 
 	// Centers, groups, allocation (messages_allocation.go has the rest).
 }
