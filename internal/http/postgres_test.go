@@ -62,6 +62,7 @@ func TestPostgres(t *testing.T) {
 		{"Lookup", TestLookup},
 		{"RegisterConcurrentSamePerson", TestRegisterConcurrentSamePerson},
 		{"UnstorableText", TestUnstorableText},
+		{"TextNormalized", TestTextNormalized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t)

@@ -218,7 +218,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (status int, key 
 		}
 		return http.StatusBadRequest, "malformed_json", nil
 	}
-	if fields := unstorableFields(v); fields != nil {
+	if fields := cleanText(v); fields != nil {
 		return http.StatusUnprocessableEntity, "invalid_request", fields
 	}
 	return 0, "", nil

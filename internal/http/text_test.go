@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -23,7 +24,7 @@ func TestUnstorableText(t *testing.T) {
 	start1, start2 := s1.Format(time.RFC3339), s2.Format(time.RFC3339)
 	seqs := []int64{1, 2, 3, waiting.Sequence}
 	before := snapshot(t, ts, seqs)
-	const json = "application/json"
+	const jsonType = "application/json"
 	for _, tc := range []struct {
 		name, method, path, token, body string
 		status                          int
@@ -74,7 +75,7 @@ func TestUnstorableText(t *testing.T) {
 				}
 				var r response
 				if tc.body != "" {
-					h["Content-Type"] = json
+					h["Content-Type"] = jsonType
 					r = ts.do(t, tc.method, tc.path, strings.NewReader(tc.body), h)
 				} else {
 					r = ts.do(t, tc.method, tc.path, nil, h)
@@ -91,5 +92,50 @@ func TestUnstorableText(t *testing.T) {
 	}
 	if after := snapshot(t, ts, seqs); !reflect.DeepEqual(before, after) {
 		t.Fatalf("refused requests changed storage:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestTextNormalized: text is put in NFC before it is checked or stored,
+// whether it arrives as escapes (the encoding/json path) or as raw bytes (the
+// registration's fast path): a department with a combining accent is the
+// department, 41 decomposed "é" are 41 characters, and what is stored and
+// handed to the feed is the composed form.
+func TestTextNormalized(t *testing.T) {
+	ts, _ := withChanges(t)
+	long := strings.Repeat("e\u0301", 41) // 82 code points
+	for i, body := range []string{
+		// Escapes: encoding/json decodes them.
+		strings.NewReplacer(`"María José"`, `"Mari\u0301a Jose\u0301"`, `"Montevideo"`, `"Paysandu\u0301"`,
+			`"Pocitos"`, `"Nuevo Paysandu\u0301"`).Replace(string(mustJSON(t, person(11)))),
+		// Raw bytes: the fast path.
+		strings.NewReplacer("María José", "Mari\u0301a Jose\u0301", "Montevideo", "Paysandu\u0301",
+			"Pocitos", "Nuevo Paysandu\u0301").Replace(string(mustJSON(t, person(12)))),
+		strings.Replace(string(mustJSON(t, person(13))), "Pérez Núñez", long, 1),
+	} {
+		if i < 2 && !strings.Contains(body, "u\u0301") && !strings.Contains(body, `u\u0301`) {
+			t.Fatalf("case %d has no combining accent: %s", i, body)
+		}
+		receiptOf(t, ts.postJSON(t, "/v1/registrations", []byte(body), ""), http.StatusAccepted)
+	}
+	ts.admin(t, "POST", "/v1/admin/groups/age-60-69/open", adminSecret, "")
+	r := ts.call(t, "GET", "/v1/feed/registrations", feedSecret, "", nil)
+	var page struct {
+		Registrations []struct {
+			GivenNames  string `json:"given_names"`
+			FamilyNames string `json:"family_names"`
+			Department  string `json:"department"`
+			Locality    string `json:"locality"`
+		} `json:"registrations"`
+	}
+	if err := json.Unmarshal(r.body, &page); err != nil || len(page.Registrations) != 3 {
+		t.Fatalf("feed: %s (%v)", r, err)
+	}
+	for i, p := range page.Registrations[:2] {
+		if p.GivenNames != "María José" || p.Department != "UY-PA" || p.Locality != "Nuevo Paysandú" {
+			t.Errorf("registration %d stored as %+q, want composed text in Paysandú", i+1, p)
+		}
+	}
+	if p := page.Registrations[2]; p.FamilyNames != strings.Repeat("é", 41) {
+		t.Errorf("41 decomposed é stored as %+q", p.FamilyNames)
 	}
 }
