@@ -51,7 +51,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="turnero"`)
 	}
-	if status >= 500 {
+	switch {
+	case de.Code == turnero.CodeUnavailable && de.Key == turnero.ErrOverloaded.Key:
+		s.metrics.Overloaded()
+		s.overloads.refused()
+	case status >= 500:
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 	}
 	writeJSONError(w, r, status, de.Key, de.Fields)

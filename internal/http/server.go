@@ -5,6 +5,7 @@
 package http
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/metrics"
+	"github.com/turnero/turnero/internal/turnero"
 )
 
 // lookupPath is the lookup route's path, which the status route's {code}
@@ -34,11 +36,13 @@ type Server struct {
 	// changes: cancel, another date, center staff, pull feed
 	// (appointments.go); nil: 503
 	changes *Changes
+	// overloads reports refusals for overload (overload.go).
+	overloads *overloadLog
 }
 
 // NewServer returns the handler of the whole API.
 func NewServer(in *intake.Service, m *metrics.Metrics, log *slog.Logger) *Server {
-	s := &Server{intake: in, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux()}
+	s := &Server{intake: in, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux(), overloads: newOverloadLog(log)}
 	s.routes()
 	s.mux.HandleFunc("/", s.unrouted)
 	return s
@@ -198,6 +202,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.intake.Ready(r.Context()); err != nil {
+		if errors.Is(err, turnero.ErrOverloaded) {
+			// A probe reading the state, not a refused request: the queue's
+			// depth is a metric of its own.
+			writeJSONError(w, r, http.StatusServiceUnavailable, "overloaded", nil)
+			return
+		}
 		s.writeError(w, r, err)
 		return
 	}
