@@ -46,8 +46,8 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 		}
 	}
 	if cfg.DB == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("data directory: %w", err)
+		if err := makeDataDir(cfg.DataDir, nil); err != nil {
+			return nil, nil, nil, nil, err
 		}
 	}
 	db, _, err := openStore(ctx, cfg)

@@ -56,8 +56,8 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 		}
 	}
 	if cfg.DB == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return fmt.Errorf("data directory: %w", err)
+		if err := makeDataDir(cfg.DataDir, log); err != nil {
+			return err
 		}
 	}
 	keys, err := loadKeys(cfg, log)

@@ -105,6 +105,9 @@ func (db *DB) bulk() *sql.DB { return db.write }
 // Open opens (creating if needed) the database at path and brings its schema
 // up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	write, err := openOne(path, roleWrite)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
