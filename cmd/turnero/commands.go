@@ -63,6 +63,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 	}
 	cfg := defaultServeConfig()
 	cfg.Addr, cfg.DataDir = ln.Addr().String(), *data
+	cfg.DrainDelay = 0 // no load balancer to tell: Ctrl-C stops at once
 	if err := cfg.validate(); err != nil {
 		return err
 	}

@@ -29,6 +29,10 @@ type serveConfig struct {
 	AllocateBatch   int
 	AllocateDuty    float64
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long /readyz answers 503 shutting_down, while
+	// everything is still served, before the listener closes: the time load
+	// balancers and orchestrators take to notice and stop sending.
+	DrainDelay time.Duration
 	// DebugAddr serves Go's pprof profiles, for measuring the hot path; off
 	// when empty. Never expose it publicly.
 	DebugAddr string
@@ -50,6 +54,7 @@ func defaultServeConfig() serveConfig {
 		AllocateBatch:   allocate.ServeConfig.Batch,
 		AllocateDuty:    allocate.ServeConfig.Duty,
 		ShutdownTimeout: 30 * time.Second,
+		DrainDelay:      5 * time.Second,
 		Allocate:        true,
 	}
 }
@@ -87,7 +92,8 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
 	fs.Float64Var(&c.AllocateDuty, "allocate-duty", c.AllocateDuty, "share of the time the allocator inside serve may work, above 0 and at most 1 (1: as fast as it can; less leaves intake more of the processors)")
 	fs.IntVar(&c.AllocateBatch, "allocate-batch", c.AllocateBatch, "people the allocator commits per transaction: fewer holds the write lock for less time, more allocates faster")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight on SIGTERM")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", c.DrainDelay, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes (load balancers' time to notice; 0: close at once)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "after the drain delay, how long to wait for requests in flight")
 }
 
 func (c *serveConfig) validate() error {
@@ -127,6 +133,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.AllocateEvery < 0 {
 		return fmt.Errorf("setting allocate-every: must not be negative, got %s", c.AllocateEvery)
+	}
+	if c.DrainDelay < 0 || c.DrainDelay > 10*time.Minute {
+		return fmt.Errorf("setting drain-delay: must be between 0 and 10m, got %s", c.DrainDelay)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("setting shutdown-timeout: must be positive, got %s", c.ShutdownTimeout)

@@ -121,6 +121,10 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	if err := drain(cfg, handler, errc, log); err != nil {
+		in.Close()
+		return err
+	}
 	log.Info("shutting down: answering requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

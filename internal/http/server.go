@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/turnero/turnero/internal/intake"
@@ -38,6 +39,8 @@ type Server struct {
 	changes *Changes
 	// overloads reports refusals for overload (overload.go).
 	overloads *overloadLog
+	// draining is set when a shutdown begins (drain.go).
+	draining atomic.Bool
 }
 
 // NewServer returns the handler of the whole API.
@@ -112,6 +115,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.ObserveRequest(route, rec.status, time.Since(start))
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if s.draining.Load() {
+		w.Header().Set("Connection", "close") // drain.go
+	}
 	if !cleanPath(r.URL.Path) {
 		// ServeMux would redirect to the cleaned path with a 307 and an
 		// HTML body; no client of this API sends such paths on purpose.
@@ -201,6 +207,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		s.readyzDraining(w, r)
+		return
+	}
 	if err := s.intake.Ready(r.Context()); err != nil {
 		if errors.Is(err, turnero.ErrOverloaded) {
 			// A probe reading the state, not a refused request: the queue's
