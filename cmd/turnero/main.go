@@ -31,6 +31,7 @@ Usage:
   turnero allocate [--data DIR]                   give appointments now (serve also does it)
   turnero tokens   create [--data DIR] --role admin|center|feed [--center ID]
   turnero campaign-sample           print the bundled sample campaign file
+  turnero version                   print the version and the schema versions it knows
 
 Run "turnero COMMAND -h" for the settings of a command.
 `
@@ -67,15 +68,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "loadtest":
 		return cmdLoadtest(ctx, args[1:], stdout, stderr)
 	case "centers":
-		return cmdCenters(ctx, args[1:], stdout, stderr)
+		return cmdCenters(ctx, args[1:], stdout, stderr, log)
 	case "groups":
-		return cmdGroups(ctx, args[1:], stdout, stderr)
+		return cmdGroups(ctx, args[1:], stdout, stderr, log)
 	case "allocate":
 		return cmdAllocate(ctx, args[1:], stdout, stderr, log)
 	case "tokens":
-		return cmdTokens(ctx, args[1:], stdout, stderr)
+		return cmdTokens(ctx, args[1:], stdout, stderr, log)
 	case "campaign-sample":
 		return cmdCampaignSample(stdout)
+	case "version", "-version", "--version":
+		return cmdVersion(stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

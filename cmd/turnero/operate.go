@@ -19,7 +19,7 @@ import (
 
 // operatorStore parses the storage and campaign settings of an operator
 // command and opens the store.
-func operatorStore(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (
+func operatorStore(ctx context.Context, name string, args []string, stderr io.Writer, log *slog.Logger, extra func(*flag.FlagSet)) (
 	*turnero.Campaign, turnero.RegistrationStore, turnero.AllocationStore, []string, error) {
 	cfg := defaultServeConfig()
 	cfg.fromEnv()
@@ -50,7 +50,7 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 			return nil, nil, nil, nil, err
 		}
 	}
-	db, _, err := openStore(ctx, cfg)
+	db, _, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -63,12 +63,12 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 }
 
 // cmdCenters: turnero centers import FILE.
-func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || args[0] != "import" {
 		fmt.Fprintf(stderr, "usage: turnero centers import [--data DIR] [--campaign FILE] FILE.csv\n\ncolumns: %v\n", campaign.CentersCSVColumns)
 		return errUsage
 	}
-	c, db, as, rest, err := operatorStore(ctx, "centers import", args[1:], stderr, nil)
+	c, db, as, rest, err := operatorStore(ctx, "centers import", args[1:], stderr, log, nil)
 	if err != nil {
 		return err
 	}
@@ -93,12 +93,12 @@ func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // cmdGroups: turnero groups open|close GROUP, turnero groups list.
-func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || (args[0] != "open" && args[0] != "close" && args[0] != "list") {
 		fmt.Fprint(stderr, "usage: turnero groups open|close [--data DIR] GROUP\n       turnero groups list [--data DIR]\n")
 		return errUsage
 	}
-	c, db, as, rest, err := operatorStore(ctx, "groups "+args[0], args[1:], stderr, nil)
+	c, db, as, rest, err := operatorStore(ctx, "groups "+args[0], args[1:], stderr, log, nil)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // cmdAllocate runs the allocator once and prints its report as JSON.
 func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	cfg := allocate.DefaultConfig
-	c, db, as, _, err := operatorStore(ctx, "allocate", args, stderr, func(fs *flag.FlagSet) {
+	c, db, as, _, err := operatorStore(ctx, "allocate", args, stderr, log, func(fs *flag.FlagSet) {
 		fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "people committed per transaction")
 	})
 	if err != nil {

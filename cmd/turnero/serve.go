@@ -64,7 +64,7 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	db, where, err := openStore(ctx, cfg)
+	db, where, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "store", where)
+	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "store", where, "version", binaryVersion())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -141,9 +141,9 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 // openStore is the one place where the storage engine is chosen: PostgreSQL
 // when a database URL is configured, else SQLite in the data directory. It
 // also says where, for the log (without a password or any other secret).
-func openStore(ctx context.Context, cfg serveConfig) (turnero.RegistrationStore, string, error) {
+func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (turnero.RegistrationStore, string, error) {
 	if cfg.DB != "" {
-		db, err := postgres.Open(ctx, cfg.DB)
+		db, err := postgres.Open(ctx, cfg.DB, postgres.WithLogger(log))
 		where := postgres.RedactURL(cfg.DB)
 		if err != nil {
 			return nil, "", fmt.Errorf("open PostgreSQL at %s: %w", where, err)
@@ -151,7 +151,7 @@ func openStore(ctx context.Context, cfg serveConfig) (turnero.RegistrationStore,
 		return db, where, nil
 	}
 	path := filepath.Join(cfg.DataDir, "turnero.db")
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path, sqlite.WithLogger(log))
 	if err != nil {
 		return nil, "", err
 	}

@@ -7,19 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/turnero/turnero/internal/turnero"
 )
 
 // cmdTokens: turnero tokens create --role center --center ID. The secret is
 // printed once and stored only as its hash.
-func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprint(stderr, "usage: turnero tokens create [--data DIR] --role admin|center|feed [--center ID]\n")
 		return errUsage
 	}
 	var role, center string
-	c, db, as, rest, err := operatorStore(ctx, "tokens create", args[1:], stderr, func(fs *flag.FlagSet) {
+	c, db, as, rest, err := operatorStore(ctx, "tokens create", args[1:], stderr, log, func(fs *flag.FlagSet) {
 		fs.StringVar(&role, "role", "", "admin, center (staff of one center) or feed (an external scheduling system)")
 		fs.StringVar(&center, "center", "", "the center a center token is for")
 	})
