@@ -19,11 +19,10 @@ import (
 
 func cmdKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	out := fs.String("out", "", "file to write the keys to (must not exist)")
 	id := fs.String("id", "k"+time.Now().UTC().Format("20060102"), "id of the new data key")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, "turnero keygen --out FILE [--id KEY_ID]", args, stdout, stderr); err != nil {
+		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("keygen: setting out: a file is required (--out FILE)")
@@ -42,11 +41,10 @@ func cmdCampaignSample(stdout io.Writer) error {
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; a free port is taken if it is busy")
 	data := fs.String("data", "", "data directory (default: turnero-demo under the user's cache directory)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, "turnero demo [--addr HOST:PORT] [--data DIR]", args, stdout, stderr); err != nil {
+		return err
 	}
 	if *data == "" {
 		base, err := os.UserCacheDir()
@@ -98,7 +96,6 @@ Metrics: curl -s http://%s/metrics     Stop: Ctrl-C
 
 func cmdLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfg := loadtest.Config{}
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of a running turnero")
 	fs.IntVar(&cfg.Requests, "n", 10000, "number of synthetic people to register")
@@ -106,8 +103,8 @@ func cmdLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Int64Var(&cfg.Seed, "seed", time.Now().UnixNano(), "seed of the synthetic people (their documents start at a number drawn from it)")
 	fs.BoolVar(&cfg.SkipVerify, "no-verify", false, "do not read every acknowledged code back")
 	codesOut := fs.String("codes-out", "", "write the acknowledged tracking codes to this file, one per line (for bench/status.lua)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, "turnero loadtest --url URL -n N -c C", args, stdout, stderr); err != nil {
+		return err
 	}
 	if cfg.Requests < 1 || cfg.Concurrency < 1 {
 		return fmt.Errorf("loadtest: -n and -c must be positive")

@@ -88,7 +88,9 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxBatch, "batch", c.MaxBatch, "largest number of registrations committed in one transaction")
 	fs.DurationVar(&c.CommitLinger, "commit-linger", c.CommitLinger, "how long the writer waits for more registrations when several are queued (larger batches under load; 0 turns it off)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
-	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as `turnero allocate`)")
+	// No backquotes in a flag's text: the flag package takes what they quote
+	// for the name of the flag's value.
+	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as \"turnero allocate\"; -allocate=false turns it off)")
 	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
 	fs.Float64Var(&c.AllocateDuty, "allocate-duty", c.AllocateDuty, "share of the time the allocator inside serve may work, above 0 and at most 1 (1: as fast as it can; less leaves intake more of the processors)")
 	fs.IntVar(&c.AllocateBatch, "allocate-batch", c.AllocateBatch, "people the allocator commits per transaction: fewer holds the write lock for less time, more allocates faster")
@@ -143,14 +145,16 @@ func (c *serveConfig) validate() error {
 	return nil
 }
 
-func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
+// serveSynopsis is the first line of serve's help.
+const serveSynopsis = "turnero serve --addr HOST:PORT (--data DIR | --db postgres://... --key-file FILE) [--campaign FILE] [--key-file FILE]"
+
+func parseServeConfig(args []string, stdout, stderr io.Writer) (serveConfig, error) {
 	cfg := defaultServeConfig()
 	cfg.fromEnv()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfg.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return cfg, errUsage
+	if err := parseFlags(fs, serveSynopsis, args, stdout, stderr); err != nil {
+		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/campaign"
@@ -18,22 +19,21 @@ import (
 // between processes: one writer at a time, each transaction whole).
 
 // operatorStore parses the storage and campaign settings of an operator
-// command and opens the store.
-func operatorStore(ctx context.Context, name string, args []string, stderr io.Writer, log *slog.Logger, extra func(*flag.FlagSet)) (
+// command and opens the store. synopsis is the first line of its help.
+func operatorStore(ctx context.Context, name, synopsis string, args []string, stdout, stderr io.Writer, log *slog.Logger, extra func(*flag.FlagSet)) (
 	*turnero.Campaign, turnero.RegistrationStore, turnero.AllocationStore, []string, error) {
 	cfg := defaultServeConfig()
 	cfg.fromEnv()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (env TURNERO_DATA)")
 	fs.StringVar(&cfg.DB, "db", cfg.DB, "PostgreSQL URL, to work on the data of nodes that serve with --db (env TURNERO_DB)")
 	redactDefault(fs, "db")
-	fs.StringVar(&cfg.CampaignFile, "campaign", cfg.CampaignFile, "campaign file; the bundled sample if empty (env TURNERO_CAMPAIGN)")
+	fs.StringVar(&cfg.CampaignFile, "campaign", cfg.CampaignFile, "campaign file, the one serve runs with; the bundled sample if empty (env TURNERO_CAMPAIGN)")
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, nil, nil, errUsage
+	if err := parseFlags(fs, synopsis, args, stdout, stderr); err != nil {
+		return nil, nil, nil, nil, err
 	}
 	if cfg.DataDir == "" && cfg.DB == "" {
 		return nil, nil, nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA), or a PostgreSQL URL (--db or TURNERO_DB)", name)
@@ -62,13 +62,22 @@ func operatorStore(ctx context.Context, name string, args []string, stderr io.Wr
 	return c, db, as, fs.Args(), nil
 }
 
+// operatorStorage is the part of every operator command's synopsis that
+// says where the data is: where serve keeps it.
+const operatorStorage = "(--data DIR | --db postgres://...) [--campaign FILE]"
+
+// centersSynopsis is the help of "turnero centers".
+var centersSynopsis = "turnero centers import " + operatorStorage + " FILE.csv\n\n" +
+	"FILE.csv is UTF-8 CSV whose first row names the columns, in any order (docs/campaign.md):\n  " +
+	strings.Join(campaign.CentersCSVColumns, ",") + "\n" +
+	"locality, address, latitude, longitude and exceptions may be left out; lists are separated by ';'."
+
 // cmdCenters: turnero centers import FILE.
 func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || args[0] != "import" {
-		fmt.Fprintf(stderr, "usage: turnero centers import [--data DIR] [--campaign FILE] FILE.csv\n\ncolumns: %v\n", campaign.CentersCSVColumns)
-		return errUsage
+		return subcommandUsage(args, centersSynopsis, stdout, stderr)
 	}
-	c, db, as, rest, err := operatorStore(ctx, "centers import", args[1:], stderr, log, nil)
+	c, db, as, rest, err := operatorStore(ctx, "centers import", centersSynopsis, args[1:], stdout, stderr, log, nil)
 	if err != nil {
 		return err
 	}
@@ -92,13 +101,16 @@ func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 	return nil
 }
 
+// groupsSynopsis is the help of "turnero groups".
+const groupsSynopsis = "turnero groups open|close " + operatorStorage + " GROUP\n" +
+	"       turnero groups list " + operatorStorage
+
 // cmdGroups: turnero groups open|close GROUP, turnero groups list.
 func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || (args[0] != "open" && args[0] != "close" && args[0] != "list") {
-		fmt.Fprint(stderr, "usage: turnero groups open|close [--data DIR] GROUP\n       turnero groups list [--data DIR]\n")
-		return errUsage
+		return subcommandUsage(args, groupsSynopsis, stdout, stderr)
 	}
-	c, db, as, rest, err := operatorStore(ctx, "groups "+args[0], args[1:], stderr, log, nil)
+	c, db, as, rest, err := operatorStore(ctx, "groups "+args[0], groupsSynopsis, args[1:], stdout, stderr, log, nil)
 	if err != nil {
 		return err
 	}
@@ -135,7 +147,7 @@ func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer, log
 // cmdAllocate runs the allocator once and prints its report as JSON.
 func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	cfg := allocate.DefaultConfig
-	c, db, as, _, err := operatorStore(ctx, "allocate", args, stderr, log, func(fs *flag.FlagSet) {
+	c, db, as, _, err := operatorStore(ctx, "allocate", "turnero allocate "+operatorStorage, args, stdout, stderr, log, func(fs *flag.FlagSet) {
 		fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "people committed per transaction")
 	})
 	if err != nil {
@@ -162,4 +174,15 @@ func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// subcommandUsage answers a command of subcommands called without a known
+// one: its help on stdout when asked for (exit 0), on stderr otherwise.
+func subcommandUsage(args []string, synopsis string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintf(stdout, "Usage: %s\n", synopsis)
+		return errHelp
+	}
+	fmt.Fprintf(stderr, "Usage: %s\n", synopsis)
+	return errUsage
 }

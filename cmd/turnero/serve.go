@@ -25,7 +25,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	cfg, err := parseServeConfig(args, stderr)
+	cfg, err := parseServeConfig(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
