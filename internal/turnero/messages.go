@@ -41,6 +41,21 @@ var messages = map[string]message{
 	},
 	"internal": {"Ocurrió un error inesperado. Inténtelo de nuevo más tarde.", "Something unexpected went wrong. Please try again later."},
 
+	// Answers of the reverse proxy in front, in the API's shape
+	// (docs/nginx/turnero.conf; a test holds its bodies to these texts).
+	"rate_limited": {
+		"Demasiadas solicitudes desde su dirección. Su solicitud no fue registrada: espere un momento e inténtelo de nuevo.",
+		"Too many requests from your address. Your request was not recorded: wait a moment and try again.",
+	},
+	"service_unavailable": {
+		"El servicio no responde en este momento. Su solicitud no fue registrada: inténtelo de nuevo en unos segundos.",
+		"The service is not answering right now. Your request was not recorded: please try again in a few seconds.",
+	},
+	"forbidden_address": {
+		"Esta dirección no está abierta desde su red.",
+		"This address is not open from your network.",
+	},
+
 	// Field-level.
 	"required":             {"Este dato es obligatorio.", "This field is required."},
 	"too_long":             {"Es demasiado largo.", "It is too long."},
