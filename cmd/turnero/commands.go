@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,15 +18,71 @@ import (
 	"github.com/turnero/turnero/internal/pii"
 )
 
+// keygenSynopsis is the help of "turnero keygen".
+const keygenSynopsis = `turnero keygen --out FILE [--id KEY_ID]            write a new key file
+       turnero keygen --add-to FILE [--id KEY_ID] [--current=false]
+                                                         add a data key to a key file
+       turnero keygen --set-current KEY_ID --in FILE     make a data key of FILE the one that seals new records
+
+Key rotation, and the order in which to give the new file to several nodes: docs/operations.md.`
+
 func cmdKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	out := fs.String("out", "", "file to write the keys to (must not exist)")
-	id := fs.String("id", "k"+time.Now().UTC().Format("20060102"), "id of the new data key")
-	if err := parseFlags(fs, "turnero keygen --out FILE [--id KEY_ID]", args, stdout, stderr); err != nil {
+	out := fs.String("out", "", "file to write a new key file to (must not exist)")
+	addTo := fs.String("add-to", "", "existing key file to add a data key to")
+	current := fs.Bool("current", true, "with --add-to: the new key seals new records at once (false: it only opens them, until --set-current)")
+	setCurrent := fs.String("set-current", "", "id of a data key of the --in file to make the one that seals new records")
+	in := fs.String("in", "", "with --set-current: the key file")
+	defaultID := "k" + time.Now().UTC().Format("20060102")
+	id := fs.String("id", defaultID, "id of the new data key (letters, digits, - and _)")
+	if err := parseFlags(fs, keygenSynopsis, args, stdout, stderr); err != nil {
 		return err
 	}
-	if *out == "" {
-		return fmt.Errorf("keygen: setting out: a file is required (--out FILE)")
+	idSet := false
+	fs.Visit(func(f *flag.Flag) { idSet = idSet || f.Name == "id" })
+	switch {
+	case *setCurrent != "":
+		if *in == "" || *out != "" || *addTo != "" {
+			return fmt.Errorf("keygen: setting in: --set-current needs --in FILE, and neither --out nor --add-to")
+		}
+		if err := pii.SetCurrentKey(*in, *setCurrent); err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+		ids, _ := pii.DataKeyIDs(*in)
+		fmt.Fprintf(stdout, "%s: data key %s now seals new records (data keys: %s). Give this file to every node.\n",
+			*in, *setCurrent, strings.Join(ids, ", "))
+		return nil
+	case *addTo != "":
+		if *out != "" {
+			return fmt.Errorf("keygen: setting out: give --out (a new file) or --add-to (an existing one), not both")
+		}
+		newID := *id
+		if !idSet {
+			// The default id is the date: a second key added the same day
+			// gets a suffix rather than an error.
+			ids, err := pii.DataKeyIDs(*addTo)
+			if err != nil {
+				return fmt.Errorf("keygen: %w", err)
+			}
+			for n := 2; slices.Contains(ids, newID); n++ {
+				newID = fmt.Sprintf("%s-%d", defaultID, n)
+			}
+		}
+		if err := pii.AddDataKey(*addTo, newID, *current); err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+		ids, _ := pii.DataKeyIDs(*addTo)
+		if *current {
+			fmt.Fprintf(stdout, "%s: added data key %s, which now seals new records; the others still open what they sealed (data keys: %s).\n",
+				*addTo, newID, strings.Join(ids, ", "))
+		} else {
+			fmt.Fprintf(stdout, "%s: added data key %s, which opens records but seals none until \"turnero keygen --set-current %s --in %s\" (data keys: %s).\n",
+				*addTo, newID, newID, *addTo, strings.Join(ids, ", "))
+		}
+		fmt.Fprintln(stdout, "Never remove a data key that sealed records. Keep a copy of the new file offline.")
+		return nil
+	case *out == "":
+		return fmt.Errorf("keygen: setting out: a file is required (--out FILE), or --add-to FILE to add a key to one")
 	}
 	if err := pii.WriteKeyFile(*out, *id); err != nil {
 		return err

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +92,29 @@ func TestTokensArticle(t *testing.T) {
 		}
 		if !strings.Contains(errs.String(), "\n"+want+";") && !strings.HasPrefix(errs.String(), want+";") {
 			t.Errorf("tokens create --role %s says %q, want %q", role, errs.String(), want)
+		}
+	}
+}
+
+// TestDocumentedCommandLines: every turnero command line in the operations
+// guide names a command and flags that exist.
+func TestDocumentedCommandLines(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := regexp.MustCompile(`(?m)^\s*turnero (\S+)((?: --?[\w-]+(?:=\S+)?(?: [^-#\s]\S*)?)*)`).FindAllStringSubmatch(string(doc), -1)
+	if len(lines) < 3 {
+		t.Fatalf("%d command lines found in docs/operations.md; the pattern is broken", len(lines))
+	}
+	for _, l := range lines {
+		for _, f := range regexp.MustCompile(`--?([\w-]+)`).FindAllStringSubmatch(l[2], -1) {
+			var out, errs bytes.Buffer
+			// A flag that exists is accepted by -h; an unknown one is refused.
+			err := run(context.Background(), []string{l[1], "--" + f[1] + "=x", "-h"}, &out, &errs)
+			if strings.Contains(errs.String(), "flag provided but not defined") {
+				t.Errorf("docs/operations.md: turnero %s has no flag --%s (%v)", l[1], f[1], err)
+			}
 		}
 	}
 }

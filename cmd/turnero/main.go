@@ -25,6 +25,7 @@ Usage:
   turnero serve    --addr HOST:PORT --db postgres://... --key-file FILE [--campaign FILE]
   turnero demo     [--addr HOST:PORT]
   turnero keygen   --out FILE [--id KEY_ID]
+  turnero keygen   --add-to FILE [--id KEY_ID] [--current=false]   rotate: add a data key
   turnero loadtest --url URL -n N -c C
   turnero centers  import (--data DIR | --db URL) [--campaign FILE] FILE.csv
                    add or update vaccination centers

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/turnero/turnero/internal/campaign"
@@ -110,7 +111,8 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "store", where, "version", binaryVersion())
+	log.Info("serving", "addr", ln.Addr().String(), "campaign", c.ID, "store", where, "version", binaryVersion(),
+		"data_keys", strings.Join(keys.KeyIDs(), ","))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
