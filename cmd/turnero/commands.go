@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,16 +18,71 @@ import (
 	"github.com/turnero/turnero/internal/pii"
 )
 
+// keygenSynopsis is the help of "turnero keygen".
+const keygenSynopsis = `turnero keygen --out FILE [--id KEY_ID]            write a new key file
+       turnero keygen --add-to FILE [--id KEY_ID] [--current=false]
+                                                         add a data key to a key file
+       turnero keygen --set-current KEY_ID --in FILE     make a data key of FILE the one that seals new records
+
+Key rotation, and the order in which to give the new file to several nodes: docs/operations.md.`
+
 func cmdKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "", "file to write the keys to (must not exist)")
-	id := fs.String("id", "k"+time.Now().UTC().Format("20060102"), "id of the new data key")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	out := fs.String("out", "", "file to write a new key file to (must not exist)")
+	addTo := fs.String("add-to", "", "existing key file to add a data key to")
+	current := fs.Bool("current", true, "with --add-to: the new key seals new records at once (false: it only opens them, until --set-current)")
+	setCurrent := fs.String("set-current", "", "id of a data key of the --in file to make the one that seals new records")
+	in := fs.String("in", "", "with --set-current: the key file")
+	defaultID := "k" + time.Now().UTC().Format("20060102")
+	id := fs.String("id", defaultID, "id of the new data key (letters, digits, - and _)")
+	if err := parseFlags(fs, keygenSynopsis, args, stdout, stderr); err != nil {
+		return err
 	}
-	if *out == "" {
-		return fmt.Errorf("keygen: setting out: a file is required (--out FILE)")
+	idSet := false
+	fs.Visit(func(f *flag.Flag) { idSet = idSet || f.Name == "id" })
+	switch {
+	case *setCurrent != "":
+		if *in == "" || *out != "" || *addTo != "" {
+			return fmt.Errorf("keygen: setting in: --set-current needs --in FILE, and neither --out nor --add-to")
+		}
+		if err := pii.SetCurrentKey(*in, *setCurrent); err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+		ids, _ := pii.DataKeyIDs(*in)
+		fmt.Fprintf(stdout, "%s: data key %s now seals new records (data keys: %s). Give this file to every node.\n",
+			*in, *setCurrent, strings.Join(ids, ", "))
+		return nil
+	case *addTo != "":
+		if *out != "" {
+			return fmt.Errorf("keygen: setting out: give --out (a new file) or --add-to (an existing one), not both")
+		}
+		newID := *id
+		if !idSet {
+			// The default id is the date: a second key added the same day
+			// gets a suffix rather than an error.
+			ids, err := pii.DataKeyIDs(*addTo)
+			if err != nil {
+				return fmt.Errorf("keygen: %w", err)
+			}
+			for n := 2; slices.Contains(ids, newID); n++ {
+				newID = fmt.Sprintf("%s-%d", defaultID, n)
+			}
+		}
+		if err := pii.AddDataKey(*addTo, newID, *current); err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+		ids, _ := pii.DataKeyIDs(*addTo)
+		if *current {
+			fmt.Fprintf(stdout, "%s: added data key %s, which now seals new records; the others still open what they sealed (data keys: %s).\n",
+				*addTo, newID, strings.Join(ids, ", "))
+		} else {
+			fmt.Fprintf(stdout, "%s: added data key %s, which opens records but seals none until \"turnero keygen --set-current %s --in %s\" (data keys: %s).\n",
+				*addTo, newID, newID, *addTo, strings.Join(ids, ", "))
+		}
+		fmt.Fprintln(stdout, "Never remove a data key that sealed records. Keep a copy of the new file offline.")
+		return nil
+	case *out == "":
+		return fmt.Errorf("keygen: setting out: a file is required (--out FILE), or --add-to FILE to add a key to one")
 	}
 	if err := pii.WriteKeyFile(*out, *id); err != nil {
 		return err
@@ -42,11 +98,10 @@ func cmdCampaignSample(stdout io.Writer) error {
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; a free port is taken if it is busy")
 	data := fs.String("data", "", "data directory (default: turnero-demo under the user's cache directory)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, "turnero demo [--addr HOST:PORT] [--data DIR]", args, stdout, stderr); err != nil {
+		return err
 	}
 	if *data == "" {
 		base, err := os.UserCacheDir()
@@ -63,6 +118,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 	}
 	cfg := defaultServeConfig()
 	cfg.Addr, cfg.DataDir = ln.Addr().String(), *data
+	cfg.DrainDelay = 0 // no load balancer to tell: Ctrl-C stops at once
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -97,7 +153,6 @@ Metrics: curl -s http://%s/metrics     Stop: Ctrl-C
 
 func cmdLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfg := loadtest.Config{}
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080", "base URL of a running turnero")
 	fs.IntVar(&cfg.Requests, "n", 10000, "number of synthetic people to register")
@@ -105,8 +160,8 @@ func cmdLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Int64Var(&cfg.Seed, "seed", time.Now().UnixNano(), "seed of the synthetic people (their documents start at a number drawn from it)")
 	fs.BoolVar(&cfg.SkipVerify, "no-verify", false, "do not read every acknowledged code back")
 	codesOut := fs.String("codes-out", "", "write the acknowledged tracking codes to this file, one per line (for bench/status.lua)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, "turnero loadtest --url URL -n N -c C", args, stdout, stderr); err != nil {
+		return err
 	}
 	if cfg.Requests < 1 || cfg.Concurrency < 1 {
 		return fmt.Errorf("loadtest: -n and -c must be positive")

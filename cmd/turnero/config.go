@@ -29,6 +29,10 @@ type serveConfig struct {
 	AllocateBatch   int
 	AllocateDuty    float64
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long /readyz answers 503 shutting_down, while
+	// everything is still served, before the listener closes: the time load
+	// balancers and orchestrators take to notice and stop sending.
+	DrainDelay time.Duration
 	// DebugAddr serves Go's pprof profiles, for measuring the hot path; off
 	// when empty. Never expose it publicly.
 	DebugAddr string
@@ -50,6 +54,7 @@ func defaultServeConfig() serveConfig {
 		AllocateBatch:   allocate.ServeConfig.Batch,
 		AllocateDuty:    allocate.ServeConfig.Duty,
 		ShutdownTimeout: 30 * time.Second,
+		DrainDelay:      5 * time.Second,
 		Allocate:        true,
 	}
 }
@@ -76,17 +81,21 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on, HOST:PORT (env TURNERO_ADDR)")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory, created on first start (env TURNERO_DATA)")
 	fs.StringVar(&c.DB, "db", c.DB, "PostgreSQL URL, postgres://USER@HOST:PORT/DATABASE, to store in PostgreSQL instead of SQLite in --data; requires --key-file (env TURNERO_DB)")
+	redactDefault(fs, "db")
 	fs.StringVar(&c.CampaignFile, "campaign", c.CampaignFile, "campaign file (TOML); the bundled Uruguay 2021 sample if empty (env TURNERO_CAMPAIGN)")
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "key file for personal data (env TURNERO_KEY_FILE); without one, a key is created in the data directory for trying turnero out; required with --db")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "registrations waiting for the writer before new ones get 503")
 	fs.IntVar(&c.MaxBatch, "batch", c.MaxBatch, "largest number of registrations committed in one transaction")
 	fs.DurationVar(&c.CommitLinger, "commit-linger", c.CommitLinger, "how long the writer waits for more registrations when several are queued (larger batches under load; 0 turns it off)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for pprof profiles (off when empty; keep it on loopback)")
-	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as `turnero allocate`)")
+	// No backquotes in a flag's text: the flag package takes what they quote
+	// for the name of the flag's value.
+	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as \"turnero allocate\"; -allocate=false turns it off)")
 	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
 	fs.Float64Var(&c.AllocateDuty, "allocate-duty", c.AllocateDuty, "share of the time the allocator inside serve may work, above 0 and at most 1 (1: as fast as it can; less leaves intake more of the processors)")
 	fs.IntVar(&c.AllocateBatch, "allocate-batch", c.AllocateBatch, "people the allocator commits per transaction: fewer holds the write lock for less time, more allocates faster")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to wait for requests in flight on SIGTERM")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", c.DrainDelay, "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes (load balancers' time to notice; 0: close at once)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "after the drain delay, how long to wait for requests in flight")
 }
 
 func (c *serveConfig) validate() error {
@@ -127,23 +136,36 @@ func (c *serveConfig) validate() error {
 	if c.AllocateEvery < 0 {
 		return fmt.Errorf("setting allocate-every: must not be negative, got %s", c.AllocateEvery)
 	}
+	if c.DrainDelay < 0 || c.DrainDelay > 10*time.Minute {
+		return fmt.Errorf("setting drain-delay: must be between 0 and 10m, got %s", c.DrainDelay)
+	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("setting shutdown-timeout: must be positive, got %s", c.ShutdownTimeout)
 	}
 	return nil
 }
 
-func parseServeConfig(args []string, stderr io.Writer) (serveConfig, error) {
+// serveSynopsis is the first line of serve's help.
+const serveSynopsis = "turnero serve --addr HOST:PORT (--data DIR | --db postgres://... --key-file FILE) [--campaign FILE] [--key-file FILE]"
+
+func parseServeConfig(args []string, stdout, stderr io.Writer) (serveConfig, error) {
 	cfg := defaultServeConfig()
 	cfg.fromEnv()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfg.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return cfg, errUsage
+	if err := parseFlags(fs, serveSynopsis, args, stdout, stderr); err != nil {
+		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	return cfg, cfg.validate()
+}
+
+// redactDefault keeps the secrets of a database URL taken from the
+// environment out of the help text, which prints every flag's default.
+func redactDefault(fs *flag.FlagSet, name string) {
+	if f := fs.Lookup(name); f != nil && f.DefValue != "" {
+		f.DefValue = postgres.RedactURL(f.DefValue)
+	}
 }

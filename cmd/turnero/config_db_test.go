@@ -31,7 +31,7 @@ func TestServeConfigDB(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("TURNERO_DB", c.env)
-			cfg, err := parseServeConfig(c.args, io.Discard)
+			cfg, err := parseServeConfig(c.args, io.Discard, io.Discard)
 			switch {
 			case c.want == "" && err != nil:
 				t.Fatalf("error %v, want none", err)

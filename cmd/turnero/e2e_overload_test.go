@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +16,8 @@ import (
 // overflows: those refused must get 503 at once with Retry-After and a JSON
 // error in the language asked for (Spanish by default), nobody may hang or
 // lose their connection, every 202 must be recorded, and every 503 must not
-// be (the same person is new when retrying). /readyz keeps answering.
+// be (the same person is new when retrying). /readyz keeps answering. The
+// refusals are counted, and logged once a second at most.
 func TestE2EOverload(t *testing.T) {
 	const (
 		burst     = 300
@@ -23,6 +26,7 @@ func TestE2EOverload(t *testing.T) {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	srv := startServer(t, t.TempDir(), "--queue", "1", "--batch", "1")
+	began := time.Now()
 	client := newClient(burst, 20*time.Second)
 	defer client.CloseIdleConnections()
 
@@ -126,6 +130,37 @@ func TestE2EOverload(t *testing.T) {
 	if r := do(client, http.MethodGet, srv.url+"/readyz", nil, ""); r.status != http.StatusOK {
 		t.Errorf("/readyz after the overload: %s", r)
 	}
+	// Every refusal is counted in the metric; the log has one WARN line a
+	// second at most, whose counts add up to it, and no ERROR line about
+	// them: an overload is not a fault.
+	r := do(client, http.MethodGet, srv.url+"/metrics", nil, "")
+	if got := metricValue(string(r.body), "turnero_http_overloaded_total"); got != float64(len(refused)) {
+		t.Errorf("turnero_http_overloaded_total = %v, want %d", got, len(refused))
+	}
+	time.Sleep(1500 * time.Millisecond) // the refusals of the last second are logged a second later
 	srv.stop(t, 30*time.Second)
+	var lines, logged int
+	for _, line := range strings.Split(srv.stderr.String(), "\n") {
+		if !strings.Contains(line, "overloaded") {
+			continue
+		}
+		var rec struct {
+			Level   string `json:"level"`
+			Msg     string `json:"msg"`
+			Refused int    `json:"refused"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level != "WARN" {
+			t.Errorf("a log line about overload that is not a WARN with a count: %s", line)
+			continue
+		}
+		lines++
+		logged += rec.Refused
+	}
+	if logged != len(refused) {
+		t.Errorf("the log counts %d refusals, want %d", logged, len(refused))
+	}
+	if most := int(time.Since(began)/time.Second) + 2; lines > most || lines == 0 {
+		t.Errorf("%d log lines about overload in %s, want 1 to %d", lines, time.Since(began).Round(time.Millisecond), most)
+	}
 	assertNoPersonalData(t, "the server's log", srv.stderr.String(), people(seed, sent))
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -201,4 +204,84 @@ func TestE2EShutdownIdle(t *testing.T) {
 		}
 		t.Logf("%v: exited in %s", sig, time.Since(start).Round(time.Millisecond))
 	}
+}
+
+// TestE2EDrainBeforeShutdown: after SIGTERM, for the drain delay, /readyz
+// answers 503 shutting_down (what a load balancer must see, rather than
+// "connection refused") while registrations, status and /healthz are still
+// served, each answer closing its connection; then the listener closes and
+// the process exits 0.
+func TestE2EDrainBeforeShutdown(t *testing.T) {
+	const drainDelay = 2 * time.Second
+	srv := startServer(t, t.TempDir(), "--drain-delay", drainDelay.String())
+	client := newClient(1, 5*time.Second)
+	defer client.CloseIdleConnections()
+	seed := time.Now().UnixNano()
+	if r := do(client, http.MethodGet, srv.url+"/readyz", nil, ""); r.status != http.StatusOK {
+		t.Fatalf("/readyz before SIGTERM: %s", r)
+	}
+	start := time.Now()
+	srv.signal(t, syscall.SIGTERM)
+	for i := 0; time.Since(start) < drainDelay*3/4; i++ {
+		r := do(client, http.MethodGet, srv.url+"/readyz", nil, "en")
+		if r.err != nil {
+			t.Fatalf("/readyz %s after SIGTERM, within the drain delay: %v", time.Since(start).Round(time.Millisecond), r.err)
+		}
+		if i == 0 {
+			// The first probe may come before the signal is handled.
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if problem := checkRetryLater(r, "en", "shutting_down"); problem != "" {
+			t.Fatalf("/readyz %s after SIGTERM: %s", time.Since(start).Round(time.Millisecond), problem)
+		}
+		if !answerClosesConnection(t, srv.addr) {
+			t.Errorf("an answer during the drain keeps its connection open")
+		}
+		if r := do(client, http.MethodGet, srv.url+"/healthz", nil, ""); r.status != http.StatusOK {
+			t.Fatalf("/healthz during the drain: %s", r)
+		}
+		rr := register(client, srv.url, loadtest.Person(seed, i), "")
+		if rr.status != http.StatusAccepted {
+			t.Fatalf("a registration during the drain: %s, want 202", rr)
+		}
+		rc := decode[receiptJSON](t, rr)
+		if r := do(client, http.MethodGet, srv.url+"/v1/registrations/"+rc.TrackingCode, nil, ""); r.status != http.StatusOK {
+			t.Fatalf("status during the drain: %s", r)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !srv.waitExit(drainDelay + 10*time.Second) {
+		t.Fatalf("the server did not exit after its drain delay\nstderr:\n%s", srv.stderr.String())
+	}
+	if took := time.Since(start); took < drainDelay {
+		t.Errorf("the server exited %s after SIGTERM, before its drain delay of %s", took, drainDelay)
+	}
+	if code := srv.exitCode(); code != 0 {
+		t.Fatalf("exit status %d, want 0\nstderr:\n%s", code, srv.stderr.String())
+	}
+	if !strings.Contains(srv.stderr.String(), `"msg":"draining`) {
+		t.Errorf("no log line says the server is draining:\n%s", srv.stderr.String())
+	}
+}
+
+// answerClosesConnection sends GET /healthz on a connection of its own and
+// reports whether the answer says the server closes it.
+func answerClosesConnection(t *testing.T, addr string) bool {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial during the drain: %v", err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("GET /healthz during the drain: %v", err)
+	}
+	resp.Body.Close()
+	return resp.Close
 }

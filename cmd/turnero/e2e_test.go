@@ -202,9 +202,11 @@ type server struct {
 // startServer runs "turnero serve" on the data directory, on a port the
 // kernel picks (--addr 127.0.0.1:0: no other program can hold it), and waits
 // until its /healthz answers. The port is read from the "serving" log line.
+// Its drain delay is short, so that every stop does not wait the default
+// 5 s; extra may set another.
 func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
-	p := startProcess(t, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, extra...)...)
+	p := startProcess(t, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--drain-delay", "50ms"}, extra...)...)
 	deadline := time.Now().Add(60 * time.Second)
 	addr := ""
 	for addr == "" {

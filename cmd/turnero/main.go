@@ -25,12 +25,20 @@ Usage:
   turnero serve    --addr HOST:PORT --db postgres://... --key-file FILE [--campaign FILE]
   turnero demo     [--addr HOST:PORT]
   turnero keygen   --out FILE [--id KEY_ID]
+  turnero keygen   --add-to FILE [--id KEY_ID] [--current=false]   rotate: add a data key
   turnero loadtest --url URL -n N -c C
-  turnero centers  import [--data DIR] FILE.csv   add or update vaccination centers
-  turnero groups   open|close|list [--data DIR] [GROUP]
-  turnero allocate [--data DIR]                   give appointments now (serve also does it)
-  turnero tokens   create [--data DIR] --role admin|center|feed [--center ID]
-  turnero campaign-sample           print the bundled sample campaign file
+  turnero centers  import (--data DIR | --db URL) [--campaign FILE] FILE.csv
+                   add or update vaccination centers
+  turnero groups   open|close|list (--data DIR | --db URL) [--campaign FILE] [GROUP]
+  turnero allocate (--data DIR | --db URL) [--campaign FILE]
+                   give appointments now (serve also does it)
+  turnero tokens   create (--data DIR | --db URL) [--campaign FILE] --role admin|center|feed [--center ID]
+  turnero campaign-sample   print the bundled sample campaign file
+  turnero version           print the version and the schema versions it knows
+
+The operator commands (centers, groups, allocate, tokens) work on the data of
+the nodes that serve it: give them the same --data or --db, and the same
+--campaign, as serve (or TURNERO_DATA, TURNERO_DB, TURNERO_CAMPAIGN).
 
 Run "turnero COMMAND -h" for the settings of a command.
 `
@@ -51,7 +59,16 @@ func main() {
 
 var errUsage = errors.New("usage")
 
+// run runs the command of args; asked for help, it prints it on stdout and
+// returns nil.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := dispatch(ctx, args, stdout, stderr); !errors.Is(err, errHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -67,16 +84,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "loadtest":
 		return cmdLoadtest(ctx, args[1:], stdout, stderr)
 	case "centers":
-		return cmdCenters(ctx, args[1:], stdout, stderr)
+		return cmdCenters(ctx, args[1:], stdout, stderr, log)
 	case "groups":
-		return cmdGroups(ctx, args[1:], stdout, stderr)
+		return cmdGroups(ctx, args[1:], stdout, stderr, log)
 	case "allocate":
 		return cmdAllocate(ctx, args[1:], stdout, stderr, log)
 	case "tokens":
-		return cmdTokens(ctx, args[1:], stdout, stderr)
+		return cmdTokens(ctx, args[1:], stdout, stderr, log)
 	case "campaign-sample":
 		return cmdCampaignSample(stdout)
-	case "-h", "-help", "--help", "help":
+	case "version", "-version", "--version":
+		return cmdVersion(stdout)
+	}
+	if isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/campaign"
@@ -19,39 +20,48 @@ import (
 
 // operatorSystem parses the storage and campaign settings of an operator
 // command and opens them, as serve does (openSystem), with the key file if
-// there is one.
-func operatorSystem(ctx context.Context, name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (
-	*system, []string, error) {
+// there is one. synopsis is the first line of its help.
+func operatorSystem(ctx context.Context, name, synopsis string, args []string, stdout, stderr io.Writer, log *slog.Logger,
+	extra func(*flag.FlagSet)) (*system, []string, error) {
 	cfg := defaultServeConfig()
 	cfg.fromEnv()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (env TURNERO_DATA)")
 	fs.StringVar(&cfg.DB, "db", cfg.DB, "PostgreSQL URL, to work on the data of nodes that serve with --db (env TURNERO_DB)")
-	fs.StringVar(&cfg.CampaignFile, "campaign", cfg.CampaignFile, "campaign file; the bundled sample if empty (env TURNERO_CAMPAIGN)")
+	redactDefault(fs, "db")
+	fs.StringVar(&cfg.CampaignFile, "campaign", cfg.CampaignFile, "campaign file, the one serve runs with; the bundled sample if empty (env TURNERO_CAMPAIGN)")
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, errUsage
+	if err := parseFlags(fs, synopsis, args, stdout, stderr); err != nil {
+		return nil, nil, err
 	}
 	if cfg.DataDir == "" && cfg.DB == "" {
 		return nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA), or a PostgreSQL URL (--db or TURNERO_DB)", name)
 	}
-	sys, err := openSystem(ctx, cfg, keysIfAny, slog.New(slog.DiscardHandler))
+	sys, err := openSystem(ctx, cfg, keysIfAny, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	return sys, fs.Args(), nil
 }
 
+// operatorStorage is the part of every operator command's synopsis that
+// says where the data is: where serve keeps it.
+const operatorStorage = "(--data DIR | --db postgres://...) [--campaign FILE]"
+
+// centersSynopsis is the help of "turnero centers".
+var centersSynopsis = "turnero centers import " + operatorStorage + " FILE.csv\n\n" +
+	"FILE.csv is UTF-8 CSV whose first row names the columns, in any order (docs/campaign.md):\n  " +
+	strings.Join(campaign.CentersCSVColumns, ",") + "\n" +
+	"locality, address, latitude, longitude and exceptions may be left out; lists are separated by ';'."
+
 // cmdCenters: turnero centers import FILE.
-func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || args[0] != "import" {
-		fmt.Fprintf(stderr, "usage: turnero centers import [--data DIR] [--campaign FILE] FILE.csv\n\ncolumns: %v\n", campaign.CentersCSVColumns)
-		return errUsage
+		return subcommandUsage(args, centersSynopsis, stdout, stderr)
 	}
-	sys, rest, err := operatorSystem(ctx, "centers import", args[1:], stderr, nil)
+	sys, rest, err := operatorSystem(ctx, "centers import", centersSynopsis, args[1:], stdout, stderr, log, nil)
 	if err != nil {
 		return err
 	}
@@ -76,13 +86,16 @@ func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// groupsSynopsis is the help of "turnero groups".
+const groupsSynopsis = "turnero groups open|close " + operatorStorage + " GROUP\n" +
+	"       turnero groups list " + operatorStorage
+
 // cmdGroups: turnero groups open|close GROUP, turnero groups list.
-func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || (args[0] != "open" && args[0] != "close" && args[0] != "list") {
-		fmt.Fprint(stderr, "usage: turnero groups open|close [--data DIR] GROUP\n       turnero groups list [--data DIR]\n")
-		return errUsage
+		return subcommandUsage(args, groupsSynopsis, stdout, stderr)
 	}
-	sys, rest, err := operatorSystem(ctx, "groups "+args[0], args[1:], stderr, nil)
+	sys, rest, err := operatorSystem(ctx, "groups "+args[0], groupsSynopsis, args[1:], stdout, stderr, log, nil)
 	if err != nil {
 		return err
 	}
@@ -120,7 +133,7 @@ func cmdGroups(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // cmdAllocate runs the allocator once and prints its report as JSON.
 func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	cfg := allocate.DefaultConfig
-	sys, _, err := operatorSystem(ctx, "allocate", args, stderr, func(fs *flag.FlagSet) {
+	sys, _, err := operatorSystem(ctx, "allocate", "turnero allocate "+operatorStorage, args, stdout, stderr, log, func(fs *flag.FlagSet) {
 		fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "people committed per transaction")
 	})
 	if err != nil {
@@ -148,4 +161,15 @@ func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// subcommandUsage answers a command of subcommands called without a known
+// one: its help on stdout when asked for (exit 0), on stderr otherwise.
+func subcommandUsage(args []string, synopsis string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintf(stdout, "Usage: %s\n", synopsis)
+		return errHelp
+	}
+	fmt.Fprintf(stderr, "Usage: %s\n", synopsis)
+	return errUsage
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	cfg, err := parseServeConfig(args, stderr)
+	cfg, err := parseServeConfig(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,8 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "campaign", sys.campaign.ID, "store", sys.where)
+	log.Info("serving", "addr", ln.Addr().String(), "campaign", sys.campaign.ID, "store", sys.where, "version", binaryVersion(),
+		"data_keys", strings.Join(sys.keys.KeyIDs(), ","))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -90,6 +92,9 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	if err := drain(cfg, n.handler, errc, log); err != nil {
+		return err
 	}
 	log.Info("shutting down: answering requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -107,7 +112,7 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 // and their cache, the allocator (under the store's leadership), and the
 // handler of the API over them.
 type node struct {
-	handler  http.Handler
+	handler  *turnerohttp.Server
 	stopOnce sync.Once
 	stopFns  []func()
 }

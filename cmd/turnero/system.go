@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -54,8 +53,8 @@ func openSystem(ctx context.Context, cfg serveConfig, use keyUse, log *slog.Logg
 		}
 	}
 	if cfg.DB == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
+		if err := makeDataDir(cfg.DataDir, log); err != nil {
+			return nil, err
 		}
 	}
 	keys, err := loadKeys(cfg, use, log)
@@ -64,11 +63,8 @@ func openSystem(ctx context.Context, cfg serveConfig, use keyUse, log *slog.Logg
 	}
 	sys := &system{campaign: c, keys: keys}
 	if cfg.DB != "" {
-		sys.where = cfg.DB
-		if u, perr := url.Parse(cfg.DB); perr == nil {
-			sys.where = u.Redacted()
-		}
-		db, err := postgres.Open(ctx, cfg.DB)
+		sys.where = postgres.RedactURL(cfg.DB)
+		db, err := postgres.Open(ctx, cfg.DB, postgres.WithLogger(log))
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL at %s: %w", sys.where, err)
 		}
@@ -76,7 +72,7 @@ func openSystem(ctx context.Context, cfg serveConfig, use keyUse, log *slog.Logg
 		return sys, nil
 	}
 	sys.where = filepath.Join(cfg.DataDir, "turnero.db")
-	db, err := sqlite.Open(ctx, sys.where)
+	db, err := sqlite.Open(ctx, sys.where, sqlite.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}

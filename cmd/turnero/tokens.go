@@ -7,19 +7,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 
 	"github.com/turnero/turnero/internal/turnero"
 )
 
+// tokensSynopsis is the help of "turnero tokens".
+const tokensSynopsis = "turnero tokens create " + operatorStorage + " --role admin|center|feed [--center ID]"
+
 // cmdTokens: turnero tokens create --role center --center ID. The secret is
 // printed once and stored only as its hash.
-func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprint(stderr, "usage: turnero tokens create [--data DIR] --role admin|center|feed [--center ID]\n")
-		return errUsage
+		return subcommandUsage(args, tokensSynopsis, stdout, stderr)
 	}
 	var role, center string
-	sys, rest, err := operatorSystem(ctx, "tokens create", args[1:], stderr, func(fs *flag.FlagSet) {
+	sys, rest, err := operatorSystem(ctx, "tokens create", tokensSynopsis, args[1:], stdout, stderr, log, func(fs *flag.FlagSet) {
 		fs.StringVar(&role, "role", "", "admin, center (staff of one center) or feed (an external scheduling system)")
 		fs.StringVar(&center, "center", "", "the center a center token is for")
 	})
@@ -56,7 +60,7 @@ func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := sys.store.PutToken(ctx, turnero.Token{Hash: turnero.HashToken(secret), Role: role, Center: center}); err != nil {
 		return fmt.Errorf("tokens create: %w", err)
 	}
-	fmt.Fprintf(stderr, "a %s token; it is shown only this once and stored only as a hash:\n", role)
+	fmt.Fprintf(stderr, "%s %s token; it is shown only this once and stored only as a hash:\n", article(role), role)
 	fmt.Fprintln(stdout, secret)
 	return nil
 }
@@ -68,4 +72,12 @@ func campaignHasCenter(c *turnero.Campaign, id string) bool {
 		}
 	}
 	return false
+}
+
+// article is the indefinite article before word: "an admin token", "a feed token".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

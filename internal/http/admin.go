@@ -67,7 +67,12 @@ func (s *Server) setGroupOpen(open bool) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		g, err := s.Allocator.SetGroupOpen(r.Context(), r.PathValue("group"), open)
+		id, err := pathValue(r, "group", turnero.ErrGroupNotFound)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		g, err := s.Allocator.SetGroupOpen(r.Context(), id, open)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -123,7 +128,11 @@ func (s *Server) listPending(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	group := r.PathValue("group")
+	group, err := pathValue(r, "group", turnero.ErrGroupNotFound)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if _, ok := s.Campaign.Group(group); !ok {
 		s.writeError(w, r, turnero.ErrGroupNotFound)
 		return

@@ -63,8 +63,11 @@ func (s *Server) changeRegistration(w http.ResponseWriter, r *http.Request, anot
 		writeJSONError(w, r, status, key, fields)
 		return
 	}
-	code := r.PathValue("code")
-	var err error
+	code, err := pathValue(r, "code", turnero.ErrNotFound)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if another {
 		_, err = s.Appointments.Reschedule(r.Context(), code, req.BirthDate)
 	} else {
@@ -89,7 +92,10 @@ func (s *Server) authorizeCenter(r *http.Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	id := r.PathValue("id")
+	id, err := pathValue(r, "id", turnero.ErrCenterNotFound)
+	if err != nil {
+		return "", err
+	}
 	if t.Role == turnero.RoleCenter && t.Center != id {
 		return "", errOtherCenter
 	}

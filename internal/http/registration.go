@@ -66,7 +66,17 @@ type placeInLine struct {
 }
 
 func (s *Server) getRegistration(w http.ResponseWriter, r *http.Request) {
-	st, err := s.Status.ByCode(r.Context(), r.PathValue("code"))
+	if r.URL.Path == lookupPath {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSONError(w, r, http.StatusMethodNotAllowed, "method_not_allowed", nil)
+		return
+	}
+	code, err := pathValue(r, "code", turnero.ErrNotFound)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.Status.ByCode(r.Context(), code)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

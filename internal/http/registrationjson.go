@@ -1,6 +1,7 @@
 package http
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"github.com/turnero/turnero/internal/turnero"
@@ -191,7 +192,9 @@ func plainStrings(s string, i int, out *[]string) (int, bool) {
 }
 
 // plainString reads a string at s[i] with no escapes, no control characters
-// and valid UTF-8: one that encoding/json would read as its bytes.
+// and valid UTF-8: one that encoding/json would read as its bytes. It
+// declines U+FFFD too, which the slow path refuses, and returns the string
+// in NFC, as the slow path does (text.go).
 func plainString(s string, i int) (string, int, bool) {
 	if i == len(s) || s[i] != '"' {
 		return "", i, false
@@ -201,8 +204,11 @@ func plainString(s string, i int) (string, int, bool) {
 		switch c := s[j]; {
 		case c == '"':
 			v := s[i+1 : j]
-			if !ascii && !utf8.ValidString(v) {
-				return "", i, false
+			if !ascii {
+				if !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError) {
+					return "", i, false
+				}
+				v = nfc(v) // text.go
 			}
 			return v, j + 1, true
 		case c == '\\' || c < 0x20:

@@ -5,13 +5,16 @@ import (
 	"reflect"
 	"testing"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/turnero/turnero/internal/loadtest"
 	"github.com/turnero/turnero/internal/turnero"
 )
 
 // FuzzDecodeRegistration holds the registration decoder to encoding/json:
 // whatever the bytes, when it accepts them encoding/json reads the same
-// request from them; and it accepts what real clients send.
+// request from them, once the slow path has put its text in NFC (cleanText);
+// and it accepts what real clients send.
 func FuzzDecodeRegistration(f *testing.F) {
 	for i := range 5 {
 		p := loadtest.Person(1, i)
@@ -24,6 +27,7 @@ func FuzzDecodeRegistration(f *testing.F) {
 		`{"given_names":"Mar\xffa"}`, `{"phone":099123456}`, `{"email":""}`, `{"x":1}`, `{"channel":"web"} x`,
 		"{\"locality\":\"a\tb\"}", `{"document_type":"CI",}`, `{"groups":["a",]}`, `[]`, `null`, `{"department":"<&>"}`,
 		"{\"given_names\":\"\u2028\"}", `{"consent":tru}`, `{"consent":true `,
+		"{\"department\":\"Paysandu\u0301\"}", `{"department":"Paysandu\u0301"}`, "{\"groups\":[\"e\u0301\"]}", "{\"locality\":\"\ufffd\"}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -37,6 +41,9 @@ func FuzzDecodeRegistration(f *testing.F) {
 		}
 		if err := json.Unmarshal(body, &std); err != nil {
 			t.Fatalf("accepted %q, which encoding/json refuses: %v", body, err)
+		}
+		if fields := cleanText(&std); fields != nil {
+			t.Fatalf("accepted %q, which the slow path refuses: %v", body, fields)
 		}
 		if !reflect.DeepEqual(fast, std) {
 			t.Fatalf("%q:\n fast %+v\n  std %+v", body, fast, std)
@@ -62,6 +69,29 @@ func TestDecodeRegistrationTakesClientRequests(t *testing.T) {
 		var want turnero.RegistrationRequest
 		if err := json.Unmarshal([]byte(body), &want); err != nil || !reflect.DeepEqual(req, want) {
 			t.Fatalf("decoded %+v, want %+v (%v)", req, want, err)
+		}
+	}
+}
+
+// TestNFCBelowCombiningMarks: nfc's shortcut, that text made only of code
+// points below U+0300 is in NFC, holds for every such code point and for
+// every pair of them (composition takes two), by norm's own tables.
+func TestNFCBelowCombiningMarks(t *testing.T) {
+	for r := rune(0); r < 0x300; r++ {
+		if !norm.NFC.IsNormalString(string(r)) {
+			t.Fatalf("U+%04X is not in NFC", r)
+		}
+	}
+	for a := rune(0x41); a < 0x300; a++ {
+		for b := rune(0x41); b < 0x300; b++ {
+			if s := string([]rune{a, b}); !norm.NFC.IsNormalString(s) {
+				t.Fatalf("U+%04X U+%04X is not in NFC", a, b)
+			}
+		}
+	}
+	for _, s := range []string{"María José", "Paysandu\u0301", "e\u0301", "\u0300", "ﬁ", "Å", "\u1100\u1161", "ḗ"} {
+		if got, want := nfc(s), norm.NFC.String(s); got != want {
+			t.Errorf("nfc(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

@@ -51,7 +51,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="turnero"`)
 	}
-	if status >= 500 {
+	switch {
+	case de.Code == turnero.CodeUnavailable && de.Key == turnero.ErrOverloaded.Key:
+		s.metrics.Overloaded()
+		s.overloads.refused()
+	case status >= 500:
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
 	}
 	writeJSONError(w, r, status, de.Key, de.Fields)
@@ -110,30 +114,55 @@ func language(r *http.Request) turnero.Lang {
 	if al == "" {
 		return turnero.Spanish
 	}
-	best, bestQ := turnero.Spanish, -1.0
-	for _, part := range strings.Split(al, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if p, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if v, err := strconv.ParseFloat(p, 64); err == nil {
-				q = v
-			}
-		}
-		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		var l turnero.Lang
-		switch primary {
-		case "es":
-			l = turnero.Spanish
-		case "en":
-			l = turnero.English
-		default:
+	// The quality of each language turnero speaks: named (with or without
+	// a region), or through "*", which stands for every language not named.
+	// q=0 means "not this one" (RFC 9110, 12.4.2).
+	named := [2]float64{-1, -1}
+	star := -1.0
+	for part := range strings.SplitSeq(al, ",") {
+		tag, params, _ := strings.Cut(part, ";")
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		q, ok := quality(params)
+		if !ok {
 			continue
 		}
-		if q > bestQ {
-			best, bestQ = l, q
+		primary, _, _ := strings.Cut(tag, "-")
+		switch primary {
+		case "es":
+			named[turnero.Spanish] = max(named[turnero.Spanish], q)
+		case "en":
+			named[turnero.English] = max(named[turnero.English], q)
+		case "*":
+			star = max(star, q)
 		}
 	}
-	return best
+	for l := range named {
+		if named[l] < 0 {
+			named[l] = star
+		}
+	}
+	if named[turnero.English] > 0 && named[turnero.English] > named[turnero.Spanish] {
+		return turnero.English
+	}
+	return turnero.Spanish
+}
+
+// quality reads the q parameter of one Accept-Language entry: 1 when absent,
+// not ok when unreadable (the entry is then ignored).
+func quality(params string) (float64, bool) {
+	q := 1.0
+	for p := range strings.SplitSeq(params, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if !strings.EqualFold(strings.TrimSpace(name), "q") {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil || v < 0 || v > 1 {
+			return 0, false
+		}
+		q = v
+	}
+	return q, true
 }
 
 // isJSON accepts application/json and application/*+json, with parameters.
@@ -152,6 +181,12 @@ func isJSON(ct string) bool {
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (status int, key string, fields map[string]string) {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return http.StatusUnsupportedMediaType, "unsupported_media", nil
+	}
+	if r.ContentLength > MaxBodyBytes {
+		// Refused before the first read: a client that sent
+		// "Expect: 100-continue" is told at once, without "100 Continue",
+		// and never sends the body.
+		return http.StatusRequestEntityTooLarge, "body_too_large", nil
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
@@ -186,6 +221,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) (status int, key 
 			return http.StatusUnprocessableEntity, "invalid_request", map[string]string{ute.Field: "invalid_value"}
 		}
 		return http.StatusBadRequest, "malformed_json", nil
+	}
+	if fields := cleanText(v); fields != nil {
+		return http.StatusUnprocessableEntity, "invalid_request", fields
 	}
 	return 0, "", nil
 }

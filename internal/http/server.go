@@ -9,6 +9,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/turnero/turnero/internal/allocate"
@@ -19,6 +21,10 @@ import (
 	"github.com/turnero/turnero/internal/status"
 	"github.com/turnero/turnero/internal/turnero"
 )
+
+// lookupPath is the lookup route's path, which the status route's {code}
+// would also take: it is never a tracking code (those have no L, O or U).
+const lookupPath = "/v1/registrations/lookup"
 
 // MaxBodyBytes bounds a request body: a registration is well under 1 KiB.
 const MaxBodyBytes = 16 << 10
@@ -62,6 +68,10 @@ type Server struct {
 	// known holds the same routes without the catch-all, to tell an unknown
 	// path (404) from a known path with the wrong method (405).
 	known *http.ServeMux
+	// overloads reports refusals for overload (overload.go).
+	overloads *overloadLog
+	// draining is set when a shutdown begins (drain.go).
+	draining atomic.Bool
 }
 
 // NewServer returns the handler of the whole API.
@@ -69,7 +79,8 @@ func NewServer(svc Services, m *metrics.Metrics, log *slog.Logger) (*Server, err
 	if err := svc.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{Services: svc, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux()}
+	s := &Server{Services: svc, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux(),
+		overloads: newOverloadLog(log)}
 	s.routes()
 	s.mux.HandleFunc("/", s.unrouted)
 	return s, nil
@@ -77,7 +88,7 @@ func NewServer(svc Services, m *metrics.Metrics, log *slog.Logger) (*Server, err
 
 func (s *Server) routes() {
 	s.handle("POST /v1/registrations", s.createRegistration)
-	s.handle("POST /v1/registrations/lookup", s.lookupRegistration)
+	s.handle("POST "+lookupPath, s.lookupRegistration)
 	s.handle("GET /v1/registrations/{code}", s.getRegistration)
 	s.handle("GET /v1/admin/groups", s.listGroups)
 	s.handle("POST /v1/admin/groups/{group}/open", s.setGroupOpen(true))
@@ -107,7 +118,11 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(probe, r)
 		if probe.status == http.StatusMethodNotAllowed {
 			status, key = http.StatusMethodNotAllowed, "method_not_allowed"
-			w.Header().Set("Allow", probe.header.Get("Allow"))
+			allow := probe.header.Get("Allow")
+			if r.URL.Path == lookupPath {
+				allow = http.MethodPost // not a tracking code (getRegistration)
+			}
+			w.Header().Set("Allow", allow)
 		}
 	}
 	writeJSONError(w, r, status, key, nil)
@@ -135,7 +150,40 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.ObserveRequest(route, rec.status, time.Since(start))
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if s.draining.Load() {
+		w.Header().Set("Connection", "close") // drain.go
+	}
+	if !cleanPath(r.URL.Path) {
+		// ServeMux would redirect to the cleaned path with a 307 and an
+		// HTML body; no client of this API sends such paths on purpose.
+		writeJSONError(rec, r, http.StatusNotFound, "route_not_found", nil)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// cleanPath reports whether p is in the form ServeMux routes without a
+// redirect: rooted, no empty, "." or ".." segments.
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		// p[start:i] is the segment that ends at i.
+		start := strings.LastIndexByte(p[:i], '/') + 1
+		switch seg := p[start:i]; seg {
+		case ".", "..":
+			return false
+		case "":
+			if i < len(p) { // "//"; a trailing slash is a path of its own
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // headerProbe records what a mux would answer for a request it cannot route.
@@ -182,7 +230,17 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		s.readyzDraining(w, r)
+		return
+	}
 	if err := s.Intake.Ready(r.Context()); err != nil {
+		if errors.Is(err, turnero.ErrOverloaded) {
+			// A probe reading the state, not a refused request: the queue's
+			// depth is a metric of its own.
+			writeJSONError(w, r, http.StatusServiceUnavailable, "overloaded", nil)
+			return
+		}
 		s.writeError(w, r, err)
 		return
 	}

@@ -1,17 +1,20 @@
 package http_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/appointments"
@@ -325,7 +328,7 @@ var fieldKeys = []string{
 	"required", "too_long", "document_type", "document_format", "document_check_digit", "name_characters",
 	"name_length", "date_format", "date_future", "age_too_young", "age_too_old", "phone_format", "email_format",
 	"contact_required", "department_unknown", "group_unknown", "group_not_attested", "group_age", "no_group",
-	"consent_required", "channel_unknown", "invalid_value",
+	"consent_required", "channel_unknown", "invalid_value", "locality_characters", "text_encoding",
 }
 
 func isMessageIn(m string, lang turnero.Lang) bool {
@@ -423,5 +426,105 @@ func TestLanguage(t *testing.T) {
 	if e := errorOf(t, r, turnero.Spanish); e.Error.Fields["consent"] != "Debe aceptar el tratamiento de sus datos para registrarse." ||
 		e.Error.Message != "Hay datos que corregir en la solicitud." {
 		t.Errorf("Spanish field message: %s", r.body)
+	}
+}
+
+// rawRequest sends text as it is on a new connection (no client cleans the
+// path or handles Expect) and returns what the server answers first, read
+// until the end of the headers and Content-Length bytes of body.
+func (s *testServer) rawRequest(t *testing.T, text string) (status int, header http.Header, body []byte) {
+	t.Helper()
+	conn, err := net.Dial("tcp", s.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(conn, text); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%q: reading the answer: %v", text, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%q: reading the body: %v", text, err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// TestProtocolEdges: paths that ServeMux would redirect, the lookup path
+// read with GET, and an announced body over the limit all get the API's own
+// JSON answers.
+func TestProtocolEdges(t *testing.T) {
+	s := newTestServer(t, enginetest.SQLite)
+	for _, tc := range []struct {
+		name, request string
+		status        int
+		code, allow   string
+	}{
+		{"double slash", "POST //v1/registrations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 404, "route_not_found", ""},
+		{"dot segment", "POST /v1/registrations/./lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 404, "route_not_found", ""},
+		{"dot-dot segment", "GET /v1/registrations/../healthz HTTP/1.1\r\nHost: x\r\n\r\n", 404, "route_not_found", ""},
+		{"dot-dot above the root", "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 404, "route_not_found", ""},
+		{"double slash inside", "GET /v1//registrations/K7M2-Q9XP-4TZ HTTP/1.1\r\nHost: x\r\n\r\n", 404, "route_not_found", ""},
+		{"GET of the lookup route", "GET /v1/registrations/lookup HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed", "POST"},
+		{"PUT of the lookup route", "PUT /v1/registrations/lookup HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405, "method_not_allowed", "POST"},
+		{"100 MB announced with Expect", "POST /v1/registrations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Content-Length: 104857600\r\nExpect: 100-continue\r\n\r\n", 413, "body_too_large", ""},
+		{"100 MB announced, lookup", "POST /v1/registrations/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+			"Content-Length: 104857600\r\nExpect: 100-continue\r\n\r\n", 413, "body_too_large", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, header, body := s.rawRequest(t, tc.request)
+			r := response{status: status, header: header, body: body}
+			if status != tc.status {
+				t.Fatalf("got %s, want %d", r, tc.status)
+			}
+			if e := errorOf(t, r, turnero.Spanish); e.Error.Code != tc.code {
+				t.Fatalf("code %q, want %q", e.Error.Code, tc.code)
+			}
+			if got := header.Get("Allow"); got != tc.allow {
+				t.Fatalf("Allow %q, want %q", got, tc.allow)
+			}
+		})
+	}
+	// An announced body within the limit still gets "100 Continue" and is read.
+	status, _, body := s.rawRequest(t, "POST /v1/registrations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n{}")
+	if status != http.StatusContinue {
+		t.Fatalf("a small body with Expect: %d %s, want 100 Continue first", status, body)
+	}
+}
+
+// TestLanguageQualityZero: q=0 refuses a language (RFC 9110), and "*" stands
+// for the languages not named.
+func TestLanguageQualityZero(t *testing.T) {
+	s := newTestServer(t, enginetest.SQLite)
+	es := "La solicitud no es un JSON válido."
+	en := "The request body is not valid JSON."
+	for _, tt := range []struct{ accept, want string }{
+		{"en;q=0", es},
+		{"en;q=0.0, fr", es},
+		{"en-GB;q=0, en;q=0", es},
+		{"es;q=0, en;q=0.1", en},
+		{"es;q=0, *", en},
+		{"es;q=0, *;q=0", es},
+		{"en; q=0.8, es; q=0.9", es},
+		{"en;Q=0.9, es;q=0.5", en},
+		{"en;q=2, es;q=0.5", es},
+		{"en;q=abc, es;q=0.5", es},
+		{"es;q=0.5;x=1, en;level=1;q=0.6", en},
+	} {
+		r := s.postJSON(t, "/v1/registrations", []byte("{"), tt.accept)
+		var e errorBody
+		if err := json.Unmarshal(r.body, &e); err != nil || r.status != 400 {
+			t.Fatalf("Accept-Language %q: %s", tt.accept, r)
+		}
+		if e.Error.Message != tt.want {
+			t.Errorf("Accept-Language %q: %q, want %q", tt.accept, e.Error.Message, tt.want)
+		}
 	}
 }

@@ -22,6 +22,7 @@ type Metrics struct {
 	batchSize      prometheus.Histogram
 	commitDuration prometheus.Histogram
 	commitErrors   prometheus.Counter
+	overloaded     prometheus.Counter
 
 	// Resolved children, so that the hot path does not hash label values.
 	mu        sync.RWMutex
@@ -56,10 +57,14 @@ func New() *Metrics {
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "turnero_intake_commit_errors_total", Help: "Batches that failed to commit (their requests got 503).",
 		}),
+		overloaded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "turnero_http_overloaded_total",
+			Help: "Requests refused with 503 overloaded because the writer's queue was full (not faults: the client retries).",
+		}),
 		counters:  map[routeStatus]prometheus.Counter{},
 		durations: map[string]prometheus.Observer{},
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.batchSize, m.commitDuration, m.commitErrors,
+	m.registry.MustRegister(m.requests, m.duration, m.batchSize, m.commitDuration, m.commitErrors, m.overloaded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -78,6 +83,9 @@ func (m *Metrics) ObserveCommit(size int, took time.Duration, err error) {
 	m.batchSize.Observe(float64(size))
 	m.commitDuration.Observe(took.Seconds())
 }
+
+// Overloaded records one request refused because the writer's queue was full.
+func (m *Metrics) Overloaded() { m.overloaded.Inc() }
 
 // ObserveRequest records one HTTP request.
 func (m *Metrics) ObserveRequest(route string, status int, took time.Duration) {

@@ -41,6 +41,7 @@ const (
 // of which seals new records.
 type Keyring struct {
 	activeID string
+	ids      []string // data key ids in the file's order, the active one first
 	aeads    map[string]cipher.AEAD
 	hmacs    sync.Pool
 	codes    codeCipher
@@ -117,6 +118,7 @@ func ParseKeyFile(r io.Reader) (*Keyring, error) {
 				return nil, fmt.Errorf("line %d: %w", line, err)
 			}
 			k.aeads[id] = aead
+			k.ids = append(k.ids, id)
 			if k.activeID == "" {
 				k.activeID = id
 			}
@@ -187,8 +189,9 @@ func WriteKeyFile(path, keyID string) error {
 	rand.Read(data[:])
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# turnero keys. Keep this file secret and keep a copy offline: without it the\n")
-	fmt.Fprintf(&b, "# personal data cannot be read. Never commit it. To rotate, add a new data line\n")
-	fmt.Fprintf(&b, "# above the others: the first data key seals new records, the rest still open old ones.\n")
+	fmt.Fprintf(&b, "# personal data cannot be read. Never commit it. The first data key seals new\n")
+	fmt.Fprintf(&b, "# records, the others still open old ones: rotate with turnero keygen --add-to\n")
+	fmt.Fprintf(&b, "# (docs/operations.md), and never remove a data key that sealed records.\n")
 	fmt.Fprintf(&b, "%s\nindex %s\ndata %s %s\n", keyFileHeader,
 		base64.StdEncoding.EncodeToString(index[:]), keyID, base64.StdEncoding.EncodeToString(data[:]))
 	// Write a temporary file beside the target, sync it, then link it into
@@ -227,6 +230,10 @@ func WriteKeyFile(path, keyID string) error {
 
 // ActiveKeyID is the id of the key that seals new records.
 func (k *Keyring) ActiveKeyID() string { return k.activeID }
+
+// KeyIDs returns the ids of the data keys, the active one first: what an
+// operator checks on every node during a rotation (never the keys).
+func (k *Keyring) KeyIDs() []string { return append([]string(nil), k.ids...) }
 
 // Seal encrypts personal data with the active key. binding ties the
 // ciphertext to its row (it is authenticated, not stored), so a sealed value

@@ -14,25 +14,16 @@ package postgres
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io/fs"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 
 	"github.com/turnero/turnero/internal/booking"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 const (
 	// writeTimeout bounds one batch: a database that does not answer (a
@@ -88,8 +79,9 @@ func CheckURL(s string) error {
 // Open connects to the database at connString (a postgres:// URL; pgxpool's
 // pool_max_conns and the like apply to the reading pool), brings its schema
 // up to date and returns it. Tables live in the first schema of the search
-// path, so one database can hold several deployments.
-func Open(ctx context.Context, connString string) (*DB, error) {
+// path, so one database can hold several deployments. Migrations are in
+// migrate.go.
+func Open(ctx context.Context, connString string, opts ...Option) (*DB, error) {
 	if err := CheckURL(connString); err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
@@ -133,7 +125,7 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 		db.read.Close()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	if err := db.migrate(ctx, readCfg); err != nil {
+	if err := db.migrate(ctx, readCfg, connString, options(opts)); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -145,40 +137,6 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	}
 	db.registrationsLock = int32(tableOID)
 	return db, nil
-}
-
-// migrate applies the embedded migrations under goose's session lock (a
-// PostgreSQL advisory lock), so that nodes starting together never migrate at
-// once. The lock id is scoped to the schema: deployments or tests in other
-// schemas of the same database do not wait for each other.
-func (db *DB) migrate(ctx context.Context, cfg *pgxpool.Config) error {
-	var schema *string
-	if err := db.read.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if schema == nil {
-		return errors.New("migrate: no schema of the search_path exists; create it or fix search_path in the database URL")
-	}
-	h := fnv.New64a()
-	h.Write([]byte("turnero migrations " + *schema))
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
-	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate schema %s: %w", *schema, err)
-	}
-	return nil
 }
 
 // Ping reports whether the database takes writes: reachable, and a primary

@@ -6,22 +6,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
 	"strings"
 
-	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/turnero/turnero/internal/booking"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // DB is an open turnero database. The booking rules (package booking) are
 // embedded over this engine's primitives (booking.go).
@@ -108,15 +102,18 @@ func openOne(path string, r role) (*sql.DB, error) {
 func (db *DB) bulk() *sql.DB { return db.write }
 
 // Open opens (creating if needed) the database at path and brings its schema
-// up to date.
-func Open(ctx context.Context, path string) (*DB, error) {
+// up to date (migrate.go).
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	write, err := openOne(path, roleWrite)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db := &DB{path: path, write: write, docs: newDocumentIndex()}
 	db.Rules = booking.New(engine{db})
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, options(opts)); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -146,21 +143,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
-}
-
-func (db *DB) migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, fsys)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate %s: %w", db.path, err)
-	}
-	return nil
 }
 
 const registrationColumns = `sequence, document_hash, identity_hash, grp, group_ordinal,

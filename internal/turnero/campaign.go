@@ -352,10 +352,13 @@ func ValidID(s string) bool {
 }
 
 // fold lower-cases s and removes the accents of Spanish and Portuguese letters,
-// for forgiving matches of place names.
+// precomposed or combining, for forgiving matches of place names.
 func fold(s string) string {
 	var b strings.Builder
 	for _, r := range strings.TrimSpace(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
 		r = unicode.ToLower(r)
 		switch r {
 		case 'á', 'à', 'â', 'ä', 'ã':

@@ -117,29 +117,33 @@ func CedulaCheckDigit(seven string) byte {
 	return byte((10 - sum%10) % 10)
 }
 
-// canonicalAlphanumeric upper-cases letters and drops spaces, dots and dashes.
+// canonicalAlphanumeric upper-cases letters and drops spaces, dots and
+// dashes; the length is that of what remains, however the number was spaced.
 func canonicalAlphanumeric(s string) (string, string) {
-	if len(s) > 40 {
-		return "", "document_format"
-	}
-	var b strings.Builder
-	b.Grow(len(s))
+	const maxLen = 20
+	var out [maxLen]byte
+	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= '0' && c <= '9', c >= 'A' && c <= 'Z':
-			b.WriteByte(c)
 		case c >= 'a' && c <= 'z':
-			b.WriteByte(c - 'a' + 'A')
+			c = c - 'a' + 'A'
 		case c == '.' || c == '-' || c == ' ':
+			continue
 		default:
 			return "", "document_format"
 		}
+		if n == maxLen {
+			return "", "document_format"
+		}
+		out[n] = c
+		n++
 	}
-	if b.Len() < 4 || b.Len() > 20 {
+	if n < 4 {
 		return "", "document_format"
 	}
-	return b.String(), ""
+	return string(out[:n]), ""
 }
 
 // MaskDocument shows only the last three characters of a canonical number, so

@@ -2,6 +2,7 @@ package turnero_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/turnero/turnero/internal/turnero"
@@ -143,6 +144,12 @@ func TestCanonicalDocumentAlphanumeric(t *testing.T) {
 		{"AB12345\x00", "", "document_format"},
 		{"AB12345'; DROP TABLE registrations;--", "", "document_format"},
 		{"AB\u202e12345", "", "document_format"},
+		// Separators are dropped before the length is checked: 20 characters
+		// written in groups are a valid number however long the writing.
+		{"ABCD - EFGH - IJ01 - 2345 - 6789", "ABCDEFGHIJ0123456789", ""},
+		{"A B . 1 2 . 3 4 . 5 6 . 7 8 . 9 0 . 1 2 . 3 4", "AB12345678901234", ""},
+		{"AB-" + strings.Repeat(" ", 100) + "123456", "AB123456", ""},
+		{"ABCD - EFGH - IJ01 - 2345 - 6789 - 0", "", "document_format"}, // 21 characters
 	}
 	for _, tt := range tests {
 		got, problem := turnero.CanonicalDocument(turnero.FormatAlphanumeric, tt.in)

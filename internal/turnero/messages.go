@@ -41,6 +41,21 @@ var messages = map[string]message{
 	},
 	"internal": {"Ocurrió un error inesperado. Inténtelo de nuevo más tarde.", "Something unexpected went wrong. Please try again later."},
 
+	// Answers of the reverse proxy in front, in the API's shape
+	// (docs/nginx/turnero.conf; a test holds its bodies to these texts).
+	"rate_limited": {
+		"Demasiadas solicitudes desde su dirección. Su solicitud no fue registrada: espere un momento e inténtelo de nuevo.",
+		"Too many requests from your address. Your request was not recorded: wait a moment and try again.",
+	},
+	"service_unavailable": {
+		"El servicio no responde en este momento. Su solicitud no fue registrada: inténtelo de nuevo en unos segundos.",
+		"The service is not answering right now. Your request was not recorded: please try again in a few seconds.",
+	},
+	"forbidden_address": {
+		"Esta dirección no está abierta desde su red.",
+		"This address is not open from your network.",
+	},
+
 	// Field-level.
 	"required":             {"Este dato es obligatorio.", "This field is required."},
 	"too_long":             {"Es demasiado largo.", "It is too long."},
@@ -49,6 +64,10 @@ var messages = map[string]message{
 	"document_check_digit": {"El dígito verificador de la cédula no es correcto.", "The check digit of the identity card is not correct."},
 	"name_characters":      {"Solo se admiten letras, espacios, apóstrofos y guiones.", "Only letters, spaces, apostrophes and hyphens are allowed."},
 	"name_length":          {"Debe tener entre 1 y 80 caracteres.", "It must have between 1 and 80 characters."},
+	"locality_characters": {
+		"Solo se admiten letras, dígitos, espacios y los signos ' ’ - . , / ( ) º °.",
+		"Only letters, digits, spaces and the signs ' ’ - . , / ( ) º ° are allowed.",
+	},
 	"date_format":          {"La fecha debe tener el formato AAAA-MM-DD y ser una fecha real.", "The date must be written YYYY-MM-DD and be a real date."},
 	"date_future":          {"La fecha de nacimiento no puede ser futura.", "The birth date cannot be in the future."},
 	"age_too_young":        {"La persona no tiene la edad mínima para esta campaña.", "The person is below the minimum age for this campaign."},
@@ -65,6 +84,10 @@ var messages = map[string]message{
 	"channel_unknown":      {"Canal no reconocido.", "Unknown channel."},
 	"tracking_code_format": {"El código de seguimiento no es válido; revíselo.", "The tracking code is not valid; please check it."},
 	"invalid_value":        {"El valor no es válido.", "The value is not valid."},
+	"text_encoding": {
+		"Contiene un carácter nulo o bytes que no son texto UTF-8 válido.",
+		"It contains a NUL character or bytes that are not valid UTF-8 text.",
+	},
 
 	// Centers, groups, allocation (messages_allocation.go has the rest).
 }

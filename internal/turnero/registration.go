@@ -48,8 +48,13 @@ type Applicant struct {
 	Channel    string
 }
 
-// Limits of free text, in characters.
+// Limits of free text, in characters: a letter and the accents combined with
+// it are one character, however they are encoded (the HTTP edge puts text in
+// Unicode normalization form C, so "é" is one code point; an accent that has
+// no precomposed letter is still not counted on its own). maxTextBytes only
+// bounds the work on a string, far above any real name of that length.
 const (
+	maxTextBytes     = 16 * maxNameRunes
 	maxNameRunes     = 80
 	maxLocalityRunes = 80
 	maxEmailBytes    = 254
@@ -162,7 +167,7 @@ func cleanName(s, field string, fe FieldErrors) string {
 		fe.Add(field, "required")
 		return ""
 	}
-	if len(s) > 4*maxNameRunes || !utf8.ValidString(s) {
+	if len(s) > maxTextBytes || !utf8.ValidString(s) {
 		fe.Add(field, "name_length")
 		return ""
 	}
@@ -174,7 +179,10 @@ func cleanName(s, field string, fe FieldErrors) string {
 		switch {
 		case unicode.IsLetter(r):
 			letters++
-		case unicode.Is(unicode.Mn, r): // combining accents
+		case unicode.Is(unicode.Mn, r): // combining accents: part of the letter before
+			space = false
+			b.WriteRune(r)
+			continue
 		case r == ' ':
 			if space {
 				continue
@@ -206,15 +214,24 @@ func cleanLocality(s string, fe FieldErrors) string {
 	if s == "" {
 		return ""
 	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxLocalityRunes {
+	if len(s) > maxTextBytes || !utf8.ValidString(s) {
 		fe.Add("locality", "too_long")
 		return ""
 	}
+	chars := 0
 	for _, r := range s {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || strings.ContainsRune(" '’-.,/()º°", r)) {
-			fe.Add("locality", "name_characters")
+		switch {
+		case unicode.Is(unicode.Mn, r): // combining accents: part of the letter before
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(" '’-.,/()º°", r):
+			chars++
+		default:
+			fe.Add("locality", "locality_characters")
 			return ""
 		}
+	}
+	if chars > maxLocalityRunes {
+		fe.Add("locality", "too_long")
+		return ""
 	}
 	return s
 }

@@ -204,8 +204,8 @@ func TestValidateRegistrationFieldErrors(t *testing.T) {
 		{"no department", func(r *turnero.RegistrationRequest) { r.Department = "" }, "department", "required"},
 		{"unknown department", func(r *turnero.RegistrationRequest) { r.Department = "Buenos Aires" }, "department", "department_unknown"},
 		{"long locality", func(r *turnero.RegistrationRequest) { r.Locality = strings.Repeat("x", 81) }, "locality", "too_long"},
-		{"odd locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos; DROP TABLE x" }, "locality", "name_characters"},
-		{"rtl locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos\u202e" }, "locality", "name_characters"},
+		{"odd locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos; DROP TABLE x" }, "locality", "locality_characters"},
+		{"rtl locality", func(r *turnero.RegistrationRequest) { r.Locality = "Pocitos\u202e" }, "locality", "locality_characters"},
 		{"unknown channel", func(r *turnero.RegistrationRequest) { r.Channel = "fax" }, "channel", "channel_unknown"},
 		{"no consent", func(r *turnero.RegistrationRequest) { r.Consent = false }, "consent", "consent_required"},
 		{"unknown group", func(r *turnero.RegistrationRequest) { r.Groups = []string{"astronauts"} }, "groups", "group_unknown"},
@@ -352,5 +352,77 @@ func TestMaskName(t *testing.T) {
 		if got := turnero.MaskName(tt.in); got != tt.want {
 			t.Errorf("MaskName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestLocalityMessageSaysWhatIsAllowed: the message of a refused locality
+// names everything a locality may hold, in both languages, and what it names
+// is accepted.
+func TestLocalityMessageSaysWhatIsAllowed(t *testing.T) {
+	c := campaign.Sample()
+	req := validRequest()
+	req.Locality = "Ruta 8, km 29 (Barros Blancos) Nº 3/4 - 12º 3° Pando.'’"
+	if _, err := c.ValidateRegistration(&req, now); err != nil {
+		t.Fatalf("a locality of every allowed sign: %v", err)
+	}
+	for _, tc := range []struct {
+		lang  turnero.Lang
+		words []string
+	}{
+		{turnero.Spanish, []string{"letras", "dígitos", "espacios"}},
+		{turnero.English, []string{"letters", "digits", "spaces"}},
+	} {
+		m := turnero.Message("locality_characters", tc.lang)
+		for _, w := range append(tc.words, "'", "’", "-", ".", ",", "/", "(", ")", "º", "°") {
+			if !strings.Contains(m, w) {
+				t.Errorf("message %q does not mention %q", m, w)
+			}
+		}
+	}
+}
+
+// TestLengthsInCharacters: a letter and its combining accent are one
+// character, however the text is encoded; a department written with a
+// combining accent is the department.
+func TestLengthsInCharacters(t *testing.T) {
+	c := campaign.Sample()
+	decomposed := strings.Repeat("e\u0301", 41) // 82 code points, 41 characters
+	tests := []struct {
+		name    string
+		change  func(r *turnero.RegistrationRequest)
+		field   string // "" when accepted
+		problem string
+	}{
+		{"41 decomposed é in a name", func(r *turnero.RegistrationRequest) { r.GivenNames = decomposed }, "", ""},
+		{"80 decomposed é in a name", func(r *turnero.RegistrationRequest) { r.GivenNames = strings.Repeat("e\u0301", 80) }, "", ""},
+		{"81 decomposed é in a name", func(r *turnero.RegistrationRequest) { r.FamilyNames = strings.Repeat("e\u0301", 81) }, "family_names", "name_length"},
+		{"81 é in a name", func(r *turnero.RegistrationRequest) { r.FamilyNames = strings.Repeat("é", 81) }, "family_names", "name_length"},
+		{"only accents", func(r *turnero.RegistrationRequest) { r.GivenNames = "\u0301\u0301" }, "given_names", "name_length"},
+		{"80 decomposed ñ in a locality", func(r *turnero.RegistrationRequest) { r.Locality = strings.Repeat("n\u0303", 80) }, "", ""},
+		{"81 decomposed ñ in a locality", func(r *turnero.RegistrationRequest) { r.Locality = strings.Repeat("n\u0303", 81) }, "locality", "too_long"},
+		{"department with a combining accent", func(r *turnero.RegistrationRequest) { r.Department = "Paysandu\u0301" }, "", ""},
+		{"department in capitals with a combining accent", func(r *turnero.RegistrationRequest) { r.Department = "PAYSANDU\u0301" }, "", ""},
+		{"passport spaced out", func(r *turnero.RegistrationRequest) {
+			r.DocumentType, r.DocumentNumber = "PASSPORT", "AB - 12 - 34 - 56 - 78 - 90 - 12 - 34 - 56"
+		}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := validRequest()
+			tt.change(&req)
+			a, err := c.ValidateRegistration(&req, now)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if req.Department != "Montevideo" && a.Department != "UY-PA" {
+					t.Fatalf("department %q", a.Department)
+				}
+				return
+			}
+			if fe := fieldErrors(t, err); fe[tt.field] != tt.problem || len(fe) != 1 {
+				t.Fatalf("fields %v, want only %s: %s", fe, tt.field, tt.problem)
+			}
+		})
 	}
 }

@@ -3,7 +3,7 @@ package turnero
 // Tracking codes are 10 Crockford base32 characters (50 bits) and a check
 // character: short enough to read aloud or type on a phone, and a mistyped
 // character or two swapped neighbours are caught before any lookup.
-// Written with dashes (K7M2-Q9XP-4TZ) for people; compared without them. The
+// Written with dashes (K7M2-Q9XP-4TW) for people; compared without them. The
 // 50 bits are a keyed permutation of the sequence number (package pii), not
 // derived from any personal data.
 const (
@@ -115,7 +115,7 @@ func DecodeTrackingCode(s string) (uint64, bool) {
 	return v, true
 }
 
-// FormatTrackingCode writes a canonical code in groups for people: K7M2-Q9XP-4TZ.
+// FormatTrackingCode writes a canonical code in groups for people: K7M2-Q9XP-4TW.
 func FormatTrackingCode(code string) string {
 	if len(code) != TrackingCodeLen {
 		return code

@@ -2,6 +2,9 @@ package turnero_test
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -125,5 +128,29 @@ func TestTrackingCodeCheckCharacterAllPairs(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDocumentedCodes: every tracking code written in the documentation is
+// a valid code (its check character right), as a reader will try them.
+func TestDocumentedCodes(t *testing.T) {
+	files, _ := filepath.Glob("../../docs/*.md")
+	files = append(files, "../../README.md")
+	shape := regexp.MustCompile(`\b[0-9A-Z]{4}[- ][0-9A-Z]{4}[- ][0-9A-Z]{3}\b|\b[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{3}\b`)
+	found := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range shape.FindAllString(string(b), -1) {
+			found++
+			if _, ok := turnero.DecodeTrackingCode(code); !ok {
+				t.Errorf("%s: %s is not a valid tracking code", filepath.Base(f), code)
+			}
+		}
+	}
+	if found < 3 {
+		t.Fatalf("%d codes found in the documentation; the pattern is broken", found)
 	}
 }
