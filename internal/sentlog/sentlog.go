@@ -55,7 +55,7 @@ func (w *Writer) Close() error {
 	return w.f.Close()
 }
 
-// trackingCodes finds codes as people read them (K7M2-Q9XP-4TZ).
+// trackingCodes finds codes as people read them (K7M2-Q9XP-4TW).
 var trackingCodes = regexp.MustCompile(`\b[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{3}\b`)
 
 // redact keeps a log line free of what identifies a person or lets someone
