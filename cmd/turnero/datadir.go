@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -24,3 +25,6 @@ func makeDataDir(dir string, log *slog.Logger) error {
 	}
 	return nil
 }
+
+// errDataDirInUse: serve is running on the data directory.
+var errDataDirInUse = errors.New("a turnero serve is running on this data directory; stop it first")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/turnero/turnero/internal/campaign"
 )
 
 // TestHelp: every command's -h prints its help on stdout and succeeds; a
@@ -85,9 +87,13 @@ func isBoolFlag(f *flag.Flag) bool {
 func TestTokensArticle(t *testing.T) {
 	t.Setenv("TURNERO_DB", "")
 	data := filepath.Join(t.TempDir(), "data")
+	sample := filepath.Join(t.TempDir(), "campaign.toml")
+	if err := os.WriteFile(sample, campaign.SampleFile(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for role, want := range map[string]string{"admin": "an admin token", "feed": "a feed token"} {
 		var out, errs bytes.Buffer
-		if err := run(context.Background(), []string{"tokens", "create", "--data", data, "--role", role}, &out, &errs); err != nil {
+		if err := run(context.Background(), []string{"tokens", "create", "--data", data, "--campaign", sample, "--role", role}, &out, &errs); err != nil {
 			t.Fatalf("tokens create --role %s: %v\n%s", role, err, errs.String())
 		}
 		if !strings.Contains(errs.String(), "\n"+want+";") && !strings.HasPrefix(errs.String(), want+";") {

@@ -29,6 +29,12 @@ Usage:
   turnero loadtest --url URL -n N -c C
   turnero centers  import (--data DIR | --db URL) [--campaign FILE] FILE.csv
                    add or update vaccination centers
+  turnero centers  remove (--data DIR | --db URL) [--campaign FILE] ID
+                   take a center with no bookings ahead out of the agenda
+  turnero campaign show|apply (--data DIR | --db URL) [FILE] [--yes]
+                   the campaign the data runs; change it (centers, allocation, notices)
+  turnero backup   --data DIR --out FILE     an online, consistent copy (PostgreSQL: pg_dump)
+  turnero restore  --data DIR FILE | --db URL   put a backup back; start a new epoch
   turnero groups   open|close|list (--data DIR | --db URL) [--campaign FILE] [GROUP]
   turnero allocate (--data DIR | --db URL) [--campaign FILE]
                    give appointments now (serve also does it)
@@ -36,9 +42,10 @@ Usage:
   turnero campaign-sample   print the bundled sample campaign file
   turnero version           print the version and the schema versions it knows
 
-The operator commands (centers, groups, allocate, tokens) work on the data of
-the nodes that serve it: give them the same --data or --db, and the same
---campaign, as serve (or TURNERO_DATA, TURNERO_DB, TURNERO_CAMPAIGN).
+The operator commands (centers, groups, allocate, tokens, campaign) work on
+the data of the nodes that serve it: give them the same --data or --db as
+serve (or TURNERO_DATA, TURNERO_DB). They run the campaign the database was
+pinned to at its first start; --campaign FILE, if given, must be that one.
 
 Run "turnero COMMAND -h" for the settings of a command.
 `
@@ -91,6 +98,12 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdAllocate(ctx, args[1:], stdout, stderr, log)
 	case "tokens":
 		return cmdTokens(ctx, args[1:], stdout, stderr, log)
+	case "campaign":
+		return cmdCampaign(ctx, args[1:], stdout, stderr, log)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, args[1:], stdout, stderr, log)
 	case "campaign-sample":
 		return cmdCampaignSample(stdout)
 	case "version", "-version", "--version":

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/campaign"
@@ -39,7 +41,7 @@ func operatorSystem(ctx context.Context, name, synopsis string, args []string, s
 	if cfg.DataDir == "" && cfg.DB == "" {
 		return nil, nil, fmt.Errorf("%s: setting data: a data directory is required (--data DIR or TURNERO_DATA), or a PostgreSQL URL (--db or TURNERO_DB)", name)
 	}
-	sys, err := openSystem(ctx, cfg, keysIfAny, log)
+	sys, err := openSystem(ctx, cfg, forOperator, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,21 +53,36 @@ func operatorSystem(ctx context.Context, name, synopsis string, args []string, s
 const operatorStorage = "(--data DIR | --db postgres://...) [--campaign FILE]"
 
 // centersSynopsis is the help of "turnero centers".
-var centersSynopsis = "turnero centers import " + operatorStorage + " FILE.csv\n\n" +
+var centersSynopsis = "turnero centers import " + operatorStorage + " FILE.csv\n" +
+	"       turnero centers remove " + operatorStorage + " ID\n\n" +
 	"FILE.csv is UTF-8 CSV whose first row names the columns, in any order (docs/campaign.md):\n  " +
 	strings.Join(campaign.CentersCSVColumns, ",") + "\n" +
 	"locality, address, latitude, longitude and exceptions may be left out; lists are separated by ';'."
 
-// cmdCenters: turnero centers import FILE.
+// cmdCenters: turnero centers import FILE, turnero centers remove ID.
 func cmdCenters(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	if len(args) == 0 || args[0] != "import" {
+	if len(args) == 0 || (args[0] != "import" && args[0] != "remove") {
 		return subcommandUsage(args, centersSynopsis, stdout, stderr)
 	}
-	sys, rest, err := operatorSystem(ctx, "centers import", centersSynopsis, args[1:], stdout, stderr, log, nil)
+	sys, rest, err := operatorSystem(ctx, "centers "+args[0], centersSynopsis, args[1:], stdout, stderr, log, nil)
 	if err != nil {
 		return err
 	}
 	defer sys.store.Close()
+	if args[0] == "remove" {
+		if len(rest) != 1 {
+			return fmt.Errorf("centers remove: give one center id")
+		}
+		if err := sys.store.RemoveCenter(ctx, rest[0], time.Now()); err != nil {
+			if errors.Is(err, turnero.ErrCenterInUse) {
+				return fmt.Errorf("centers remove %s: doses are booked there from now on; nothing changed "+
+					"(give the people another date first, or close its days with exceptions in the campaign file)", rest[0])
+			}
+			return fmt.Errorf("centers remove %s: %w", rest[0], err)
+		}
+		fmt.Fprintf(stdout, "center %s removed from the agenda (kept for the history of past appointments, if it has any)\n", rest[0])
+		return nil
+	}
 	c := sys.campaign
 	if len(rest) != 1 {
 		return fmt.Errorf("centers import: give one CSV file")
@@ -141,11 +158,6 @@ func cmdAllocate(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	}
 	defer sys.store.Close()
 	c := sys.campaign
-	if len(c.Centers) > 0 {
-		if err := sys.store.UpsertCenters(ctx, c.Centers); err != nil {
-			return err
-		}
-	}
 	a, err := allocate.New(cfg, sys.store, c, turnero.SystemClock{}, log.With("component", "allocator"))
 	if err != nil {
 		return err

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/turnero/turnero/internal/campaign"
 	"github.com/turnero/turnero/internal/postgres"
 	"github.com/turnero/turnero/internal/postgres/pgtest"
 	"github.com/turnero/turnero/internal/storetest"
@@ -43,7 +46,13 @@ func TestOperatorCommandsOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if out := run1("groups", "open", "--db", url, "age-80-plus"); !strings.Contains(out, "open=true") {
+	// The first command on a database names its campaign; the others run
+	// the one pinned.
+	sample := filepath.Join(t.TempDir(), "campaign.toml")
+	if err := os.WriteFile(sample, campaign.SampleFile(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := run1("groups", "open", "--db", url, "--campaign", sample, "age-80-plus"); !strings.Contains(out, "open=true") {
 		t.Fatalf("groups open: %q", out)
 	}
 	if out := run1("groups", "list", "--db", url); !strings.Contains(out, "age-80-plus") ||

@@ -50,7 +50,18 @@ func serve(ctx context.Context, cfg serveConfig, ln net.Listener, log *slog.Logg
 		// GOMEMLIMIT overrides it.
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	sys, err := openSystem(ctx, cfg, keysToServe, log)
+	if cfg.DB == "" {
+		// One serve per data directory, and no restore under it.
+		if err := makeDataDir(cfg.DataDir, log); err != nil {
+			return err
+		}
+		release, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("setting data: %s: %w", cfg.DataDir, err)
+		}
+		defer release()
+	}
+	sys, err := openSystem(ctx, cfg, forServe, log)
 	if err != nil {
 		return err
 	}
@@ -129,17 +140,13 @@ func (n *node) stop() {
 }
 
 // startNode wires the services of serve by hand, each given what it needs:
-// the campaign's centers and the bootstrap admin token are stored, then the
+// the bootstrap admin token is stored (the campaign's centers were, when
+// it was pinned to the database), then the
 // allocator, status answers, intake, appointment changes and the feed are
 // built and started, and the API is put over them.
 func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Metrics, log *slog.Logger) (*node, error) {
 	c, keys, store := sys.campaign, sys.keys, sys.store
 	clock := turnero.SystemClock{}
-	if len(c.Centers) > 0 {
-		if err := store.UpsertCenters(ctx, c.Centers); err != nil {
-			return nil, fmt.Errorf("store the campaign's centers: %w", err)
-		}
-	}
 	if cfg.AdminToken != "" {
 		if err := store.PutToken(ctx, turnero.Token{Hash: turnero.HashToken(cfg.AdminToken), Role: turnero.RoleAdmin}); err != nil {
 			return nil, fmt.Errorf("store the admin token: %w", err)

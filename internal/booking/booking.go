@@ -139,6 +139,14 @@ type Tx interface {
 	// the count at max(pendingDelta, 0)) when it has none.
 	AdvanceGroup(ctx context.Context, group string, cursor, pendingDelta int64) error
 
+	// AddLineGap records a place past a group's cursor that nobody waits
+	// at any more; RemoveLineGap takes it back (the person waits there
+	// again); PruneLineGaps drops those at or before through (the cursor
+	// passed them).
+	AddLineGap(ctx context.Context, group string, ordinal int64) error
+	RemoveLineGap(ctx context.Context, group string, ordinal int64) error
+	PruneLineGaps(ctx context.Context, group string, through int64) error
+
 	// QueueSecondDose adds a person to the queue of second doses.
 	QueueSecondDose(ctx context.Context, sd turnero.SecondDose) error
 	// DeleteSecondDoses takes people out of the queue of second doses; it

@@ -176,6 +176,11 @@ func (r Rules) apply(ctx context.Context, tx Tx, rec turnero.BookingRecord, ch t
 		if err := unpend(ctx, tx, reg); err != nil {
 			return err
 		}
+	} else if ch.Status == turnero.StatusCancelled && len(as) == 0 {
+		// A waiting person leaves the line: those behind move up.
+		if err := leaveLine(ctx, tx, reg); err != nil {
+			return err
+		}
 	}
 	if ch.Status != "" && ch.Status != reg.Status {
 		if err := tx.SetStatus(ctx, reg.Sequence, ch.Status); err != nil {
@@ -222,7 +227,7 @@ func requeue(ctx context.Context, tx Tx, reg turnero.Registration, place string,
 		if err != nil {
 			return fmt.Errorf("group cursor: %w", err)
 		}
-		if reg.GroupOrdinal <= cursor { // else the allocator reaches them in order
+		if reg.GroupOrdinal <= cursor {
 			if err := tx.InsertPending(ctx, []turnero.Pending{{Candidate: turnero.Candidate{Sequence: reg.Sequence,
 				Ordinal: reg.GroupOrdinal, Group: reg.Group, Department: reg.Department, Age: reg.Age},
 				Reason: turnero.ReasonRequeued, Since: at}}); err != nil {
@@ -231,6 +236,10 @@ func requeue(ctx context.Context, tx Tx, reg turnero.Registration, place string,
 			if err := tx.AdvanceGroup(ctx, reg.Group, 0, 1); err != nil {
 				return fmt.Errorf("requeue: %w", err)
 			}
+		} else if err := tx.RemoveLineGap(ctx, reg.Group, reg.GroupOrdinal); err != nil {
+			// The allocator reaches them in order, at their place, which a
+			// booking through the feed had left empty.
+			return fmt.Errorf("requeue: %w", err)
 		}
 	case turnero.BackOfLine:
 		if err := tx.MoveToBackOfLine(ctx, reg); err != nil {
@@ -241,6 +250,29 @@ func requeue(ctx context.Context, tx Tx, reg turnero.Registration, place string,
 	}
 	if err := tx.GiveFeedPosition(ctx, reg.Sequence); err != nil {
 		return fmt.Errorf("feed position: %w", err)
+	}
+	return nil
+}
+
+// leaveLine records that a person past their group's cursor no longer
+// waits at their place (they cancelled, or were booked through the feed),
+// so that those behind them see their position move at once. A person at
+// or before the cursor was booked or is pending: the allocator passed
+// their place already.
+func leaveLine(ctx context.Context, tx Tx, reg turnero.Registration) error {
+	cursor, err := tx.GroupCursor(ctx, reg.Group)
+	if err != nil {
+		return fmt.Errorf("group cursor: %w", err)
+	}
+	if reg.GroupOrdinal <= cursor {
+		return nil
+	}
+	// The group's row holds its counts, whether or not it was ever opened.
+	if err := tx.AdvanceGroup(ctx, reg.Group, 0, 0); err != nil {
+		return fmt.Errorf("leave the line: %w", err)
+	}
+	if err := tx.AddLineGap(ctx, reg.Group, reg.GroupOrdinal); err != nil {
+		return fmt.Errorf("leave the line: %w", err)
 	}
 	return nil
 }

@@ -95,6 +95,11 @@ func (r Rules) commit(ctx context.Context, tx Tx, b turnero.AllocationBatch) err
 		if err := tx.AdvanceGroup(ctx, g, b.Cursors[g], d); err != nil {
 			return r.refused("group "+g+" cursor", err)
 		}
+		if c := b.Cursors[g]; c > 0 {
+			if err := tx.PruneLineGaps(ctx, g, c); err != nil {
+				return fmt.Errorf("group %s line: %w", g, err)
+			}
+		}
 	}
 	if sds := b.SecondDoses; len(sds) > 0 {
 		seqs := make([]int64, len(sds))

@@ -52,6 +52,6 @@ func (r Rules) BookExternal(ctx context.Context, b turnero.Booking, slots []turn
 		if rec.Pending {
 			return unpend(ctx, tx, reg)
 		}
-		return nil
+		return leaveLine(ctx, tx, reg)
 	})
 }

@@ -34,6 +34,8 @@ func statusOf(code turnero.Code) int {
 		return http.StatusUnauthorized
 	case turnero.CodeForbidden:
 		return http.StatusForbidden
+	case turnero.CodeGone:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }
@@ -43,8 +45,12 @@ func statusOf(code turnero.Code) int {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var de *turnero.Error
 	if !errors.As(err, &de) {
+		// Not the domain's: an error of what is below the services, the
+		// store (unreachable, restarting, full, read-only). Nothing was
+		// acknowledged; the honest answer is "not now, try again", with
+		// Retry-After. Logged, in case it is a fault of ours.
 		s.log.Error("request failed", "route", r.Pattern, "err", err)
-		writeJSONError(w, r, http.StatusInternalServerError, "internal", nil)
+		writeJSONError(w, r, http.StatusServiceUnavailable, "store_unavailable", nil)
 		return
 	}
 	status := statusOf(de.Code)

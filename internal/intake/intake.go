@@ -87,6 +87,10 @@ type Service struct {
 // of a receipt costs no query (package status).
 type Status interface {
 	Added(r turnero.Registration, p *turnero.PersonalData)
+	// Now is the status a registration has now (scheduled once booked,
+	// vaccinated once every dose is given), for the receipt of the same
+	// person registering again.
+	Now(ctx context.Context, seq int64) (string, error)
 }
 
 // New returns a Service; call Start before taking registrations and Close to
@@ -226,6 +230,14 @@ func (s *Service) Register(ctx context.Context, req *turnero.RegistrationRequest
 	r := out.Registration
 	if s.status != nil && !out.Duplicate {
 		s.status.Added(r, p)
+	}
+	if s.status != nil && out.Duplicate {
+		// The stored status says what the person decided (waiting,
+		// cancelled); the receipt says what their registration is now, as
+		// the status answer does.
+		if r.Status, err = s.status.Now(ctx, r.Sequence); err != nil {
+			return Receipt{}, err
+		}
 	}
 	return Receipt{TrackingCode: s.keys.TrackingCode(r.Sequence), Sequence: r.Sequence, Status: r.Status, Group: r.Group, Duplicate: out.Duplicate}, nil
 }

@@ -43,7 +43,9 @@ type Keyring struct {
 	activeID string
 	ids      []string // data key ids in the file's order, the active one first
 	aeads    map[string]cipher.AEAD
-	hmacs    sync.Pool
+	hmacs    *sync.Pool
+	// index is the root of the blind index and tracking code keys.
+	index []byte
 	codes    codeCipher
 }
 
@@ -144,7 +146,8 @@ func ParseKeyFile(r io.Reader) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.hmacs.New = func() any { return hmac.New(sha256.New, hk) }
+	k.hmacs = &sync.Pool{New: func() any { return hmac.New(sha256.New, hk) }}
+	k.index = index
 	ck, err := hkdf.Key(sha256.New, index, nil, "turnero tracking code v1", 32)
 	if err != nil {
 		return nil, err

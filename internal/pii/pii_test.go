@@ -361,3 +361,49 @@ func TestSequenceOfTypo(t *testing.T) {
 		}
 	}
 }
+
+// Databases sharing one key file (one per region) draw their tracking codes
+// from salts of their own: the same sequence is another code in each, and a
+// code of one database reads as another sequence (or none) in another. An
+// empty salt keeps the codes of databases made before salts existed.
+func TestCodesDifferPerDatabase(t *testing.T) {
+	k := newKeyring(t)
+	a, err := k.WithCodeSalt("region-a-salt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := k.WithCodeSalt("region-b-salt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := k.WithCodeSalt("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := 0
+	for seq := int64(1); seq <= 1000; seq++ {
+		ca, cb := a.TrackingCode(seq), b.TrackingCode(seq)
+		if ca == cb {
+			same++
+		}
+		if got, ok := a.SequenceOf(ca); !ok || got != seq {
+			t.Fatalf("region a reads its own code %s as %d, %v", ca, got, ok)
+		}
+		if got, _ := b.SequenceOf(ca); got == seq {
+			t.Fatalf("region b reads region a's code of %d as the same sequence", seq)
+		}
+		if legacy.TrackingCode(seq) != k.TrackingCode(seq) {
+			t.Fatal("an empty salt changed the codes")
+		}
+		if a.TrackingCode(seq) == k.TrackingCode(seq) {
+			t.Fatal("a salt gave the codes of no salt")
+		}
+	}
+	if same != 0 {
+		t.Fatalf("%d of 1000 sequences have the same code in two databases", same)
+	}
+	// Blind indexes stay the same: they find a person within one database.
+	if !bytes.Equal(a.DocumentHash("CI", "12345672"), k.DocumentHash("CI", "12345672")) {
+		t.Fatal("a code salt changed the document hash")
+	}
+}

@@ -2,6 +2,8 @@ package pii
 
 import (
 	"crypto/aes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"crypto/cipher"
 	"encoding/binary"
 
@@ -56,6 +58,27 @@ func (c codeCipher) decrypt(v uint64) uint64 {
 		l, r = r^c.round(buf, i, l), l
 	}
 	return uint64(l)<<halfBits | uint64(r)
+}
+
+// WithCodeSalt returns the keyring with tracking codes of a database of
+// its own: the code key is derived with salt (turnero.Deployment's
+// CodeSalt), so that databases sharing one key file (one per region) never
+// give the same code, and a code of one never opens a record of another.
+// An empty salt keeps the codes of databases made before salts existed.
+// Blind indexes and sealed data are not changed.
+func (k *Keyring) WithCodeSalt(salt string) (*Keyring, error) {
+	if salt == "" {
+		return k, nil
+	}
+	ck, err := hkdf.Key(sha256.New, k.index, []byte(salt), "turnero tracking code v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	c := *k
+	if c.codes, err = newCodeCipher(ck); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // MaxSequence is the largest sequence number a tracking code can carry.

@@ -73,6 +73,16 @@ func isConflict(err error) bool {
 // UpsertCenters stores centers by id in one transaction, and moves the
 // allocation version: the agendas changed.
 func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error {
+	return db.inTx(ctx, "upsert centers", func(tx pgx.Tx) error { return upsertCenters(ctx, tx, centers) })
+}
+
+// upsertCenters stores centers in tx, a retired one back in the agenda, and
+// moves the allocation version (first: every allocation write takes its row
+// first).
+func upsertCenters(ctx context.Context, tx pgx.Tx, centers []turnero.Center) error {
+	if len(centers) == 0 {
+		return nil
+	}
 	ids := make([]string, len(centers))
 	depts := make([]string, len(centers))
 	defs := make([]string, len(centers))
@@ -83,19 +93,16 @@ func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error
 		}
 		ids[i], depts[i], defs[i] = c.ID, c.Department, def
 	}
-	return db.inTx(ctx, "upsert centers", func(tx pgx.Tx) error {
-		// The version first: every allocation write takes this row first.
-		if _, err := tx.Exec(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1`); err != nil {
-			return fmt.Errorf("upsert centers: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO centers (id, department, definition, updated_at)
-			SELECT id, dept, def::jsonb, now() FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, dept, def)
-			ON CONFLICT (id) DO UPDATE SET department = excluded.department, definition = excluded.definition,
-				updated_at = excluded.updated_at`, ids, depts, defs); err != nil {
-			return fmt.Errorf("upsert centers: %w", err)
-		}
-		return nil
-	})
+	if _, err := tx.Exec(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1`); err != nil {
+		return fmt.Errorf("upsert centers: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO centers (id, department, definition, updated_at)
+		SELECT id, dept, def::jsonb, now() FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, dept, def)
+		ON CONFLICT (id) DO UPDATE SET department = excluded.department, definition = excluded.definition,
+			updated_at = excluded.updated_at, retired_at = NULL`, ids, depts, defs); err != nil {
+		return fmt.Errorf("upsert centers: %w", err)
+	}
+	return nil
 }
 
 func scanCenter(row pgx.Row) (turnero.Center, error) {
@@ -108,7 +115,7 @@ func scanCenter(row pgx.Row) (turnero.Center, error) {
 
 // Centers lists every center by id.
 func (db *DB) Centers(ctx context.Context) ([]turnero.Center, error) {
-	rows, err := db.read.Query(ctx, `SELECT id, department, definition::text FROM centers ORDER BY id`)
+	rows, err := db.read.Query(ctx, `SELECT id, department, definition::text FROM centers WHERE retired_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list centers: %w", err)
 	}
@@ -162,7 +169,9 @@ func (db *DB) GroupStates(ctx context.Context) ([]turnero.GroupState, error) {
 }
 
 func groupStates(ctx context.Context, q querier) ([]turnero.GroupState, error) {
-	rows, err := q.Query(ctx, `SELECT grp, open, changed_at, cursor, pending FROM allocation_groups ORDER BY grp`)
+	rows, err := q.Query(ctx, `SELECT grp, open, changed_at, cursor, pending,
+		(SELECT COUNT(*) FROM line_gaps l WHERE l.grp = g.grp AND l.group_ordinal > g.cursor)
+		FROM allocation_groups g ORDER BY grp`)
 	if err != nil {
 		return nil, fmt.Errorf("group states: %w", err)
 	}
@@ -170,7 +179,7 @@ func groupStates(ctx context.Context, q querier) ([]turnero.GroupState, error) {
 	var out []turnero.GroupState
 	for rows.Next() {
 		var g turnero.GroupState
-		if err := rows.Scan(&g.Group, &g.Open, &g.ChangedAt, &g.Cursor, &g.Pending); err != nil {
+		if err := rows.Scan(&g.Group, &g.Open, &g.ChangedAt, &g.Cursor, &g.Pending, &g.Left); err != nil {
 			return nil, fmt.Errorf("group states: %w", err)
 		}
 		g.ChangedAt = g.ChangedAt.UTC()

@@ -395,3 +395,18 @@ func (e engine) EachBooking(ctx context.Context, fn func(turnero.BookingRow) err
 	}
 	return rows.Err()
 }
+
+func (t tx) AddLineGap(ctx context.Context, group string, ordinal int64) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO line_gaps (grp, group_ordinal) VALUES ($1, $2) ON CONFLICT DO NOTHING`, group, ordinal)
+	return err
+}
+
+func (t tx) RemoveLineGap(ctx context.Context, group string, ordinal int64) error {
+	_, err := t.tx.Exec(ctx, `DELETE FROM line_gaps WHERE grp = $1 AND group_ordinal = $2`, group, ordinal)
+	return err
+}
+
+func (t tx) PruneLineGaps(ctx context.Context, group string, through int64) error {
+	_, err := t.tx.Exec(ctx, `DELETE FROM line_gaps WHERE grp = $1 AND group_ordinal <= $2`, group, through)
+	return err
+}

@@ -17,7 +17,8 @@ var _ turnero.ChangeStamper = (*DB)(nil)
 // migration 00005) and every group's state in one statement, so from one
 // snapshot: two primary-key reads and the few rows of allocation_groups.
 // The stamp parts come with each group row, or alone when there is none.
-const changeStampQuery = `SELECT s.version, c.n, g.grp, g.open, g.changed_at, g.cursor, g.pending
+const changeStampQuery = `SELECT s.version, c.n, g.grp, g.open, g.changed_at, g.cursor, g.pending,
+	(SELECT COUNT(*) FROM line_gaps l WHERE l.grp = g.grp AND l.group_ordinal > g.cursor)
 FROM allocation_state s
 CROSS JOIN change_stamp c
 LEFT JOIN allocation_groups g ON true
@@ -39,12 +40,13 @@ func (db *DB) ChangeStamp(ctx context.Context) (string, []turnero.GroupState, er
 	var open *bool
 	var changed *time.Time
 	var cursor, pending *int64
+	var left int64
 	n := 0
-	_, err = pgx.ForEachRow(rows, []any{&version, &counter, &grp, &open, &changed, &cursor, &pending}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&version, &counter, &grp, &open, &changed, &cursor, &pending, &left}, func() error {
 		n++
 		if grp != nil {
 			groups = append(groups, turnero.GroupState{Group: *grp, Open: *open, ChangedAt: changed.UTC(),
-				Cursor: *cursor, Pending: *pending})
+				Cursor: *cursor, Pending: *pending, Left: left})
 		}
 		return nil
 	})

@@ -83,7 +83,10 @@ func (db *DB) insertBatch(ctx context.Context, batch []turnero.NewRegistration, 
 	// before ours.
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, lockSpaceRegistrations, db.registrationsLock)
-	b.Queue(`SELECT COALESCE(MAX(sequence), 0) FROM registrations`)
+	// After a restore, sequences continue above the epoch's floor: never
+	// again one given before it, lost with the data restored over.
+	b.Queue(`SELECT GREATEST((SELECT COALESCE(MAX(sequence), 0) FROM registrations),
+		(SELECT epoch << 40 FROM deployment WHERE id = 1))`)
 	b.Queue(`SELECT g, COALESCE((SELECT MAX(group_ordinal) FROM registrations WHERE grp = g), 0)
 		FROM unnest($1::text[]) AS g`, groups)
 	b.Queue(`SELECT `+registrationColumns+` FROM registrations WHERE document_hash = ANY($1)`, docs)

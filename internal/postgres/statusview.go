@@ -21,7 +21,10 @@ const statusViewQuery = `SELECT ` + registrationColumnsR + `,
 	` + bookingColumns + `,
 	c.id, c.department, c.definition::text,
 	g.open, g.changed_at, g.cursor, g.pending,
-	e.kind, e.place, e.at
+	e.kind, e.place, e.at,
+	(SELECT COUNT(*) FROM line_gaps lg WHERE lg.grp = r.grp AND lg.group_ordinal > COALESCE(g.cursor, 0)),
+	(SELECT COUNT(*) FROM line_gaps lg WHERE lg.grp = r.grp AND lg.group_ordinal > COALESCE(g.cursor, 0)
+		AND lg.group_ordinal < r.group_ordinal)
 FROM registrations r
 LEFT JOIN bookings b ON b.sequence = r.sequence
 LEFT JOIN centers c ON c.id = b.center
@@ -47,13 +50,14 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 	var gCursor, gPending *int64
 	var eKind, ePlace *string
 	var eAt *time.Time
+	var gapsAhead int64
 	err := db.read.QueryRow(ctx, statusViewQuery, sequence).Scan(
 		&r.Sequence, &r.DocumentHash, &r.IdentityHash, &r.Group, &r.GroupOrdinal,
 		&r.Department, &age, &r.Channel, &r.Status, &r.KeyID, &r.Sealed, &r.ReceivedAt,
 		&bSeq, &bCenter, &bVaccine, &bSource, &d1, &s1, &l1, &d2, &s2, &l2, &c2,
 		&cID, &cDept, &cDef,
 		&gOpen, &gChanged, &gCursor, &gPending,
-		&eKind, &ePlace, &eAt)
+		&eKind, &ePlace, &eAt, &v.Group.Left, &gapsAhead)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, turnero.ErrNotFound
 	}
@@ -84,7 +88,7 @@ func (db *DB) StatusView(ctx context.Context, sequence int64) (turnero.StatusVie
 		v.LastChange = &turnero.AppointmentEvent{Registration: sequence, Kind: *eKind, Place: deref(ePlace), At: eAt.UTC()}
 	}
 	if len(v.Appointments) == 0 && r.Status == turnero.StatusWaiting {
-		v.Position, err = turnero.PositionInGroup(r.GroupOrdinal, v.Group, func() (int64, error) {
+		v.Position, err = turnero.PositionInGroup(r.GroupOrdinal, v.Group, turnero.Known(gapsAhead), func() (int64, error) {
 			return db.pendingAhead(ctx, r.Group, r.GroupOrdinal)
 		})
 		if err != nil {

@@ -14,19 +14,36 @@ import (
 
 var _ turnero.AllocationStore = (*DB)(nil)
 
-// UpsertCenters stores centers by id in one transaction.
+// UpsertCenters stores centers by id in one transaction; a retired center
+// imported again is back in the agenda.
 func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin upsert centers: %w", err)
 	}
 	defer tx.Rollback()
+	if err := upsertCenters(ctx, tx, centers); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit centers: %w", err)
+	}
+	return nil
+}
+
+// upsertCenters stores centers in tx and moves the allocation version: the
+// agendas changed.
+func upsertCenters(ctx context.Context, tx *sql.Tx, centers []turnero.Center) error {
+	if len(centers) == 0 {
+		return nil
+	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO centers (id, department, definition, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET department = excluded.department, definition = excluded.definition,
-		updated_at = excluded.updated_at`)
+		updated_at = excluded.updated_at, retired_at = NULL`)
 	if err != nil {
 		return fmt.Errorf("upsert centers: %w", err)
 	}
+	defer st.Close()
 	now := time.Now().UnixMilli()
 	for _, c := range centers {
 		def, err := booking.EncodeCenter(c)
@@ -39,9 +56,6 @@ func (db *DB) UpsertCenters(ctx context.Context, centers []turnero.Center) error
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE allocation_state SET version = version + 1 WHERE id = 1`); err != nil {
 		return fmt.Errorf("upsert centers: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit centers: %w", err)
 	}
 	return nil
 }
@@ -56,7 +70,7 @@ func scanCenter(sc interface{ Scan(...any) error }) (turnero.Center, error) {
 
 // Centers lists every center by id.
 func (db *DB) Centers(ctx context.Context) ([]turnero.Center, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, department, definition FROM centers ORDER BY id`)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, department, definition FROM centers WHERE retired_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list centers: %w", err)
 	}
@@ -118,7 +132,9 @@ type querier interface {
 }
 
 func groupStates(ctx context.Context, q querier) ([]turnero.GroupState, error) {
-	rows, err := q.QueryContext(ctx, `SELECT grp, open, changed_at, cursor, pending FROM allocation_groups ORDER BY grp`)
+	rows, err := q.QueryContext(ctx, `SELECT grp, open, changed_at, cursor, pending,
+		(SELECT COUNT(*) FROM line_gaps l WHERE l.grp = g.grp AND l.group_ordinal > g.cursor)
+		FROM allocation_groups g ORDER BY grp`)
 	if err != nil {
 		return nil, fmt.Errorf("group states: %w", err)
 	}
@@ -127,7 +143,7 @@ func groupStates(ctx context.Context, q querier) ([]turnero.GroupState, error) {
 	for rows.Next() {
 		var g turnero.GroupState
 		var changed int64
-		if err := rows.Scan(&g.Group, &g.Open, &changed, &g.Cursor, &g.Pending); err != nil {
+		if err := rows.Scan(&g.Group, &g.Open, &changed, &g.Cursor, &g.Pending, &g.Left); err != nil {
 			return nil, fmt.Errorf("group states: %w", err)
 		}
 		g.ChangedAt = time.UnixMilli(changed).UTC()

@@ -404,3 +404,18 @@ func (e engine) EachBooking(ctx context.Context, fn func(turnero.BookingRow) err
 	}
 	return rows.Err()
 }
+
+func (t tx) AddLineGap(ctx context.Context, group string, ordinal int64) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO line_gaps (grp, group_ordinal) VALUES (?, ?) ON CONFLICT DO NOTHING`, group, ordinal)
+	return err
+}
+
+func (t tx) RemoveLineGap(ctx context.Context, group string, ordinal int64) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM line_gaps WHERE grp = ? AND group_ordinal = ?`, group, ordinal)
+	return err
+}
+
+func (t tx) PruneLineGaps(ctx context.Context, group string, through int64) error {
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM line_gaps WHERE grp = ? AND group_ordinal <= ?`, group, through)
+	return err
+}

@@ -21,7 +21,8 @@ func (db *DB) waitingPosition(ctx context.Context, group string, ordinal int64) 
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("waiting position: %w", err)
 	}
-	pos, err := turnero.PositionInGroup(ordinal, g, func() (int64, error) { return db.pendingAhead(ctx, group, ordinal) })
+	pos, err := turnero.PositionInGroup(ordinal, g, func() (int64, error) { return db.gapsAhead(ctx, group, g.Cursor, ordinal) },
+		func() (int64, error) { return db.pendingAhead(ctx, group, ordinal) })
 	if err != nil {
 		return 0, fmt.Errorf("waiting position: %w", err)
 	}
@@ -34,4 +35,13 @@ func (db *DB) pendingAhead(ctx context.Context, group string, ordinal int64) (in
 	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM allocation_pending WHERE grp = ? AND group_ordinal <= ?`,
 		group, ordinal).Scan(&ahead)
 	return ahead, err
+}
+
+// gapsAhead counts the places between the cursor and ordinal that nobody
+// waits at any more.
+func (db *DB) gapsAhead(ctx context.Context, group string, cursor, ordinal int64) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM line_gaps WHERE grp = ? AND group_ordinal > ? AND group_ordinal < ?`,
+		group, cursor, ordinal).Scan(&n)
+	return n, err
 }

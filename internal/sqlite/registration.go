@@ -47,7 +47,9 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, batch []turnero.NewRe
 	bySeq := tx.StmtContext(ctx, db.bySequenceWrite)
 	maxOrdinal := tx.StmtContext(ctx, db.maxOrdinal)
 
-	seq := db.docs.last()
+	// After a restore, sequences continue above the epoch's floor: never
+	// again one given before it, lost with the data restored over.
+	seq := max(db.docs.last(), db.floor.Load())
 	ordinals := make(map[string]int64, 4)
 	inBatch := make(map[[hashKeyLen]byte]int, len(batch)) // document → index in out
 	out = make([]turnero.InsertOutcome, len(batch))

@@ -11,10 +11,12 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/turnero/turnero/internal/booking"
+	"github.com/turnero/turnero/internal/turnero"
 )
 
 // DB is an open turnero database. The booking rules (package booking) are
@@ -27,6 +29,10 @@ type DB struct {
 	read        *readPool
 	docs        *documentIndex
 	checkpoints *checkpointer
+	// floor is the sequence new registrations continue after at least:
+	// the current epoch's (turnero.EpochSequenceFloor), above every
+	// sequence given before the last restore.
+	floor atomic.Int64
 
 	inserts          []*sql.Stmt // on write, one per insertChunks size
 	bySequenceWrite  *sql.Stmt   // on write
@@ -142,6 +148,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	d, err := db.Deployment(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.floor.Store(turnero.EpochSequenceFloor(d.Epoch))
 	return db, nil
 }
 

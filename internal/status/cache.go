@@ -204,6 +204,18 @@ func (c *statusCache) get(seq int64) (record, string, bool) {
 	return c.status(a), c.stamp, true
 }
 
+// getStale returns the answer cached for seq whatever the cache's age, for
+// when the store cannot be read.
+func (c *statusCache) getStale(seq int64) (record, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a := &c.slots[uint64(seq)%uint64(len(c.slots))]
+	if a.sequence != seq || a.generation != c.generation {
+		return record{}, false
+	}
+	return c.status(a), true
+}
+
 // put stores an answer built from a store read made while the stamp was
 // stamp.
 func (c *statusCache) put(st record, stamp string) {
@@ -232,7 +244,7 @@ func (c *statusCache) added(r turnero.Registration, name, document, documentType
 		return // not at the end of the line: let the store say where
 	}
 	c.insert(record{
-		Status: r.Status, Sequence: r.Sequence, Position: r.GroupOrdinal - g.Cursor + g.Pending,
+		Status: r.Status, Sequence: r.Sequence, Position: r.GroupOrdinal - g.Cursor - g.Left + g.Pending,
 		MaskedName: name, MaskedDocument: document, DocumentType: documentType,
 		ReceivedAt: r.ReceivedAt,
 		Group:      turnero.Group{ID: r.Group}, Department: turnero.Department{Code: r.Department},

@@ -12,7 +12,9 @@ package status
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/turnero/turnero/internal/pii"
@@ -28,6 +30,8 @@ type Store interface {
 	// Center reads the center of a second dose booked at another center
 	// than the first.
 	Center(ctx context.Context, id string) (turnero.Center, error)
+	// Deployment says which sequences restores from a backup lost.
+	Deployment(ctx context.Context) (turnero.Deployment, error)
 }
 
 // Estimator gives an estimated date for the person at a position of a
@@ -43,6 +47,12 @@ type Service struct {
 	store    Store
 	est      Estimator
 	cache    *statusCache
+
+	// restores are read once, when a code is first not found: they change
+	// only while no node runs (turnero restore).
+	restoresOnce sync.Once
+	restores     turnero.Deployment
+	restoresErr  error
 }
 
 // New returns a Service; est may be nil (no estimated dates). Start runs
@@ -114,7 +124,24 @@ func (s *Service) ByCode(ctx context.Context, typed string) (Answer, error) {
 	if !ok {
 		return Answer{}, turnero.ErrNotFound
 	}
-	return s.bySequence(ctx, seq, code)
+	a, err := s.bySequence(ctx, seq, code)
+	if errors.Is(err, turnero.ErrNotFound) {
+		return a, s.notFound(ctx, seq)
+	}
+	return a, err
+}
+
+// notFound says why a code's registration is not stored: lost in a restore
+// from a backup (the person is told to register again), or never given.
+func (s *Service) notFound(ctx context.Context, seq int64) error {
+	s.restoresOnce.Do(func() { s.restores, s.restoresErr = s.store.Deployment(ctx) })
+	if s.restoresErr != nil {
+		return fmt.Errorf("status of %d: %w", seq, s.restoresErr)
+	}
+	if _, lost := s.restores.LostIn(seq); lost {
+		return turnero.ErrLostInRestore
+	}
+	return turnero.ErrNotFound
 }
 
 // BySequence returns the status of the registration with that sequence
@@ -122,6 +149,13 @@ func (s *Service) ByCode(ctx context.Context, typed string) (Answer, error) {
 // staff, the pull feed), never to the public.
 func (s *Service) BySequence(ctx context.Context, seq int64) (Answer, error) {
 	return s.bySequence(ctx, seq, s.keys.TrackingCode(seq))
+}
+
+// Now is the status a registration has now: waiting, scheduled, cancelled
+// or vaccinated.
+func (s *Service) Now(ctx context.Context, seq int64) (string, error) {
+	a, err := s.BySequence(ctx, seq)
+	return a.Status, err
 }
 
 // LookupRequest finds a registration for someone who lost their code.
@@ -170,6 +204,15 @@ func (s *Service) read(ctx context.Context, seq int64) (record, error) {
 	}
 	v, err := s.store.StatusView(ctx, seq)
 	if err != nil {
+		if !errors.Is(err, turnero.ErrNotFound) {
+			// The store cannot answer (unreachable, restarting): an answer
+			// cached before is better than none, however old. Nothing can
+			// have changed it where writes cannot be made either.
+			if rec, ok := s.cache.getStale(seq); ok {
+				return rec, nil
+			}
+			return record{}, &turnero.Error{Code: turnero.CodeUnavailable, Key: "store_unavailable", Err: err}
+		}
 		return record{}, err
 	}
 	if rec, err = s.record(v); err != nil {

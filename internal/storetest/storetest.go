@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 	runOutbox(t, open)
 	runFeed(t, open)
 	runStatus(t, open)
+	runDeployment(t, open)
 }
 
 // fresh opens a store on a fresh database.

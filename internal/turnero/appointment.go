@@ -84,6 +84,10 @@ type GroupState struct {
 	// Pending counts the registrations at or below the cursor that could not
 	// be placed yet; they are tried first on every run.
 	Pending int64
+	// Left counts the places past the cursor that nobody waits at any
+	// more (cancelled, or booked through the feed): the line is that much
+	// shorter than the ordinals say.
+	Left int64
 }
 
 // Candidate is a waiting registration as the allocator sees it: no personal

@@ -23,6 +23,8 @@ const (
 	CodeUnauthorized Code = "unauthorized"
 	// CodeForbidden: valid credentials that do not allow this (403).
 	CodeForbidden Code = "forbidden"
+	// CodeGone: it existed and is no more (410).
+	CodeGone Code = "gone"
 )
 
 // Error is the one error type of the domain. Message keys are looked up in the

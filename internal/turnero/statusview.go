@@ -35,15 +35,25 @@ type StatusViewer interface {
 }
 
 // PositionInGroup computes a waiting registration's place in its group's
-// line from the group's state: past the cursor it is its distance from
-// "now serving" plus those still pending; at or before it, pendingAhead
-// (the pending registrations at or before its ordinal) is the answer.
-func PositionInGroup(ordinal int64, g GroupState, pendingAhead func() (int64, error)) (int64, error) {
+// line, itself included, from the group's state. Past the cursor it is its
+// distance from "now serving", less the places between that nobody waits
+// at any more (gapsAhead: people who cancelled, or were booked through the
+// feed), plus those still pending, who are all ahead; at or before the
+// cursor, pendingAhead (the pending registrations at or before its
+// ordinal) is the answer.
+func PositionInGroup(ordinal int64, g GroupState, gapsAhead, pendingAhead func() (int64, error)) (int64, error) {
 	if ordinal > g.Cursor {
-		return ordinal - g.Cursor + g.Pending, nil
+		gaps, err := gapsAhead()
+		if err != nil {
+			return 0, err
+		}
+		return ordinal - g.Cursor - gaps + g.Pending, nil
 	}
 	return pendingAhead()
 }
+
+// Known returns n, for PositionInGroup when the count is already read.
+func Known(n int64) func() (int64, error) { return func() (int64, error) { return n, nil } }
 
 // ChangeStamper is implemented by stores whose status answers can be cached:
 // ChangeStamp returns a value that changes whenever anything a status answer

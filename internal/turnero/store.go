@@ -21,6 +21,7 @@ type Store interface {
 	OutboxQueue
 	StatusViewer
 	ChangeStamper
+	DeploymentStore
 	Leadership
 
 	// EachAppointment calls fn with every appointment, by registration and
