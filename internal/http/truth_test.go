@@ -26,7 +26,9 @@ func warmStatus(t *testing.T, ts *testServer, code string) changeStatus {
 // the status was cached: cancel said "scheduled" with the released
 // appointments; the feed's booking said "waiting" with none, so a consumer
 // could book the person again elsewhere.
-func TestChangeAnswersTheStatusAfterIt(t *testing.T) { enginetest.Each(t, testChangeAnswersTheStatusAfterIt) }
+func TestChangeAnswersTheStatusAfterIt(t *testing.T) {
+	enginetest.Each(t, testChangeAnswersTheStatusAfterIt)
+}
 
 func testChangeAnswersTheStatusAfterIt(t *testing.T, eng enginetest.Engine) {
 	ts, clk := withChanges(t, eng)
@@ -65,7 +67,9 @@ func testChangeAnswersTheStatusAfterIt(t *testing.T, eng enginetest.Engine) {
 
 // Issue 15 item 2: registering again answered "waiting" for a person who
 // is scheduled or vaccinated; the receipt and the status agree now.
-func TestRegisterAgainSaysTheStatusNow(t *testing.T) { enginetest.Each(t, testRegisterAgainSaysTheStatusNow) }
+func TestRegisterAgainSaysTheStatusNow(t *testing.T) {
+	enginetest.Each(t, testRegisterAgainSaysTheStatusNow)
+}
 
 func testRegisterAgainSaysTheStatusNow(t *testing.T, eng enginetest.Engine) {
 	ts, _ := withChanges(t, eng)

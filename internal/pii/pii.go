@@ -46,7 +46,7 @@ type Keyring struct {
 	hmacs    *sync.Pool
 	// index is the root of the blind index and tracking code keys.
 	index []byte
-	codes    codeCipher
+	codes codeCipher
 }
 
 // LoadKeyFile reads a key file written by WriteKeyFile.

@@ -2,9 +2,9 @@ package pii
 
 import (
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"crypto/cipher"
 	"encoding/binary"
 
 	"github.com/turnero/turnero/internal/turnero"

@@ -157,7 +157,10 @@ func testExpiredLease(t *testing.T, open Opener) {
 	f := newFixture(t, fresh(t, open))
 	rs := f.register("g1", 3)
 	f.book(booking(rs[0], slot(0, 0), false), booking(rs[1], slot(0, 0), false), booking(rs[2], slot(0, 1), false))
-	const lease = 200 * time.Millisecond
+	// Long enough that the claim below is within it on a loaded machine
+	// (200 ms was not, once, under the race detector with other packages'
+	// tests running).
+	const lease = 1500 * time.Millisecond
 	held := f.claimAll("dies", lease)
 	if len(held) != 3 {
 		t.Fatalf("claimed %d of 3", len(held))
