@@ -77,3 +77,39 @@ func TestOperatorCommandsOnPostgres(t *testing.T) {
 		t.Fatalf("%d appointments stored (%v), want 10", booked, err)
 	}
 }
+
+// TestRestoreOnPostgres: after pg_restore, `turnero restore --db` starts a
+// new epoch: the next registration's sequence, and so its tracking code,
+// is above every one given before (issue 15, item 10).
+func TestRestoreOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	t.Setenv("TURNERO_DATA", "")
+	t.Setenv("TURNERO_DB", "")
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.InsertRegistrations(ctx, []turnero.NewRegistration{storetest.NewRegistration(1, "1940-01-01", "age-80-plus")}); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if err := run(ctx, []string{"restore", "--db", url}, &out, &errs); err != nil {
+		t.Fatalf("restore --db: %v\n%s", err, errs.String())
+	}
+	if !strings.Contains(out.String(), "epoch 1") || !strings.Contains(out.String(), "up to sequence 1;") {
+		t.Fatalf("restore --db said: %s", out.String())
+	}
+	o, err := db.InsertRegistrations(ctx, []turnero.NewRegistration{storetest.NewRegistration(2, "1940-01-01", "age-80-plus")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := o[0].Registration.Sequence, turnero.EpochSequenceFloor(1)+1; got != want {
+		t.Fatalf("the first sequence after the restore is %d, want %d", got, want)
+	}
+	// A file is for SQLite: on PostgreSQL pg_restore brings the data back.
+	if err := run(ctx, []string{"restore", "--db", url, "backup.db"}, &out, &errs); err == nil {
+		t.Fatal("restore --db with a file was taken")
+	}
+}
