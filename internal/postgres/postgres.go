@@ -40,6 +40,7 @@ const (
 	// database (or the tests' schemas) never wait for each other.
 	lockSpaceRegistrations int32 = 0x7475726e // "turn"
 	lockSpaceLeader        int32 = 0x6c656164 // "lead"
+	lockSpaceAudit         int32 = 0x61756469 // "audi"
 )
 
 // DB is an open turnero database on PostgreSQL. The booking rules (package

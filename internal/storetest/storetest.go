@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 	runFeed(t, open)
 	runStatus(t, open)
 	runDeployment(t, open)
+	runAudit(t, open)
 }
 
 // fresh opens a store on a fresh database.

@@ -23,6 +23,7 @@ type Store interface {
 	ChangeStamper
 	DeploymentStore
 	Leadership
+	AuditStore
 
 	// EachAppointment calls fn with every appointment, by registration and
 	// dose: for exports and for checking invariants.

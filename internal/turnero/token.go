@@ -10,6 +10,12 @@ const (
 	RoleAdmin  = "admin"  // ministry operators
 	RoleCenter = "center" // staff of one vaccination center
 	RoleFeed   = "feed"   // an external scheduling system
+	// RoleAnalyst reads aggregates only: never a name, document, contact or
+	// tracking code.
+	RoleAnalyst = "analyst"
+	// RoleSupport is a phone operator: registers a person on their behalf
+	// and looks a person up by document and birth date.
+	RoleSupport = "support"
 )
 
 // Token is what a bearer token allows. Only its hash is ever stored.
