@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 	runStatus(t, open)
 	runDeployment(t, open)
 	runAudit(t, open)
+	runTokens(t, open)
 }
 
 // fresh opens a store on a fresh database.

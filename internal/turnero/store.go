@@ -18,6 +18,7 @@ type Store interface {
 	AppointmentStore
 	FeedStore
 	TokenStore
+	SessionStore
 	OutboxQueue
 	StatusViewer
 	ChangeStamper
