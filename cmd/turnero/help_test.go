@@ -22,7 +22,7 @@ func TestHelp(t *testing.T) {
 		{"-h"}, {"--help"}, {"help"},
 		{"serve", "-h"}, {"serve", "--help"}, {"demo", "-h"}, {"keygen", "-h"}, {"loadtest", "-h"},
 		{"centers", "-h"}, {"centers", "import", "-h"}, {"groups", "--help"}, {"groups", "list", "-h"},
-		{"groups", "open", "-h"}, {"allocate", "-h"}, {"tokens", "-h"}, {"tokens", "create", "-h"},
+		{"groups", "open", "-h"}, {"allocate", "-h"}, {"tokens", "-h"}, {"tokens", "create", "-h"}, {"tokens", "list", "-h"}, {"tokens", "revoke", "-h"}, {"audit", "-h"}, {"audit", "export", "-h"},
 	} {
 		var out, errs bytes.Buffer
 		if err := run(context.Background(), args, &out, &errs); err != nil {
@@ -93,7 +93,7 @@ func TestTokensArticle(t *testing.T) {
 	}
 	for role, want := range map[string]string{"admin": "an admin token", "feed": "a feed token"} {
 		var out, errs bytes.Buffer
-		if err := run(context.Background(), []string{"tokens", "create", "--data", data, "--campaign", sample, "--role", role}, &out, &errs); err != nil {
+		if err := run(context.Background(), []string{"tokens", "create", "--data", data, "--campaign", sample, "--role", role, "--label", "test " + role}, &out, &errs); err != nil {
 			t.Fatalf("tokens create --role %s: %v\n%s", role, err, errs.String())
 		}
 		if !strings.Contains(errs.String(), "\n"+want+";") && !strings.HasPrefix(errs.String(), want+";") {

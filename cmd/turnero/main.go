@@ -38,11 +38,15 @@ Usage:
   turnero groups   open|close|list (--data DIR | --db URL) [--campaign FILE] [GROUP]
   turnero allocate (--data DIR | --db URL) [--campaign FILE]
                    give appointments now (serve also does it)
-  turnero tokens   create (--data DIR | --db URL) [--campaign FILE] --role admin|center|feed [--center ID]
+  turnero tokens   create (--data DIR | --db URL) [--campaign FILE] --role ROLE [--center ID] --label WHO [--expires 90d]
+                   ROLE: admin, center, feed, analyst or support
+  turnero tokens   list|revoke (--data DIR | --db URL) [--campaign FILE] [ID]
+  turnero audit    export (--data DIR | --db URL) [--from DATE] [--to DATE] [--registration SEQ] [--out FILE]
+                   who read or changed whose personal data, as CSV
   turnero campaign-sample   print the bundled sample campaign file
   turnero version           print the version and the schema versions it knows
 
-The operator commands (centers, groups, allocate, tokens, campaign) work on
+The operator commands (centers, groups, allocate, tokens, audit, campaign) work on
 the data of the nodes that serve it: give them the same --data or --db as
 serve (or TURNERO_DATA, TURNERO_DB). They run the campaign the database was
 pinned to at its first start; --campaign FILE, if given, must be that one.
@@ -98,6 +102,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdAllocate(ctx, args[1:], stdout, stderr, log)
 	case "tokens":
 		return cmdTokens(ctx, args[1:], stdout, stderr, log)
+	case "audit":
+		return cmdAudit(ctx, args[1:], stdout, stderr, log)
 	case "campaign":
 		return cmdCampaign(ctx, args[1:], stdout, stderr, log)
 	case "backup":

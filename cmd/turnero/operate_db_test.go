@@ -59,7 +59,7 @@ func TestOperatorCommandsOnPostgres(t *testing.T) {
 		!strings.Contains(out[strings.Index(out, "age-80-plus"):], "open=true") {
 		t.Fatalf("groups list does not show age-80-plus open:\n%s", out)
 	}
-	secret := strings.TrimSpace(run1("tokens", "create", "--db", url, "--role", "admin"))
+	secret := strings.TrimSpace(run1("tokens", "create", "--db", url, "--role", "admin", "--label", "operator on call"))
 	tok, err := db.TokenByHash(ctx, turnero.HashToken(secret))
 	if err != nil || tok.Role != turnero.RoleAdmin || len(secret) < turnero.MinTokenLength {
 		t.Fatalf("token %q stored as %+v, %v", secret, tok, err)

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/turnero/turnero/internal/access"
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/appointments"
 	"github.com/turnero/turnero/internal/feed"
@@ -168,6 +169,7 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 	if err := in.CheckKeys(ctx); err != nil {
 		return nil, fmt.Errorf("setting key-file: %w; start with the key file this data was written with", err)
 	}
+	acc := access.New(store, clock, log.With("component", "access"))
 	handler, err := turnerohttp.NewServer(turnerohttp.Services{
 		Campaign:     c,
 		Intake:       in,
@@ -176,6 +178,7 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 		Appointments: appointments.New(c, keys, store, st, clock, log.With("component", "appointments")),
 		Feed:         feed.New(c, keys, store, st, clock, log.With("component", "feed")),
 		Store:        store,
+		Access:       acc,
 	}, m, log.With("component", "http"))
 	if err != nil {
 		return nil, err
@@ -186,6 +189,7 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 	n := &node{handler: handler}
 	st.Start()
 	n.stopFns = append(n.stopFns, st.Close)
+	n.stopFns = append(n.stopFns, runWorker(ctx, acc.Run))
 	if cfg.Allocate {
 		// On PostgreSQL several nodes share the data: the allocator runs
 		// only on the node that leads, and another takes over within
@@ -204,6 +208,15 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 	in.Start()
 	n.stopFns = append(n.stopFns, in.Close)
 	return n, nil
+}
+
+// runWorker runs a worker until the node stops, and returns how to stop
+// it and wait for it.
+func runWorker(ctx context.Context, run func(ctx context.Context)) func() {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); run(wctx) }()
+	return func() { cancel(); <-done }
 }
 
 // defaultMemoryLimit is the Go heap's soft limit when GOMEMLIMIT is unset.

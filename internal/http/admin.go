@@ -2,39 +2,14 @@ package http
 
 import (
 	"context"
-	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/turnero"
 )
-
-// authorize checks the bearer token: 401 without a valid one, 403 when it
-// does not carry the role (an admin token may do everything).
-func (s *Server) authorize(r *http.Request, role string) (turnero.Token, error) {
-	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	secret = strings.TrimSpace(secret)
-	if !ok || secret == "" || len(secret) > 256 {
-		return turnero.Token{}, turnero.ErrUnauthorized
-	}
-	hash := turnero.HashToken(secret)
-	t, err := s.Store.TokenByHash(r.Context(), hash)
-	if err != nil {
-		return t, err
-	}
-	// The lookup is by hash already; compare again in constant time so that
-	// no engine's index comparison is what decides.
-	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 {
-		return turnero.Token{}, turnero.ErrUnauthorized
-	}
-	if t.Role != role && t.Role != turnero.RoleAdmin {
-		return t, turnero.ErrForbidden
-	}
-	return t, nil
-}
 
 type groupStateResponse struct {
 	Group      string `json:"group"`
@@ -63,7 +38,8 @@ func (s *Server) groupResponse(r *http.Request, g turnero.GroupState) groupState
 
 func (s *Server) setGroupOpen(open bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
+		tok, err := s.authorize(r, turnero.RoleAdmin)
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -77,6 +53,14 @@ func (s *Server) setGroupOpen(open bool) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		action := turnero.AuditGroupClose
+		if open {
+			action = turnero.AuditGroupOpen
+		}
+		if err := s.audit(r, tok, action, nil, "group "+id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		writeJSON(w, http.StatusOK, s.groupResponse(r, g))
 	}
 }
@@ -84,7 +68,7 @@ func (s *Server) setGroupOpen(open bool) http.HandlerFunc {
 // listGroups shows every group of the campaign in priority order with how
 // far it has been served.
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
+	if _, err := s.authorize(r, turnero.RoleAdmin, turnero.RoleAnalyst); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -205,7 +189,8 @@ const allocationAnswerTimeout = 15 * time.Minute
 
 // runAllocation runs the allocator now and answers what it did.
 func (s *Server) runAllocation(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authorize(r, turnero.RoleAdmin); err != nil {
+	tok, err := s.authorize(r, turnero.RoleAdmin)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -216,6 +201,10 @@ func (s *Server) runAllocation(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(allocationAnswerTimeout))
 	rep, err := s.Allocator.RunOnce(context.WithoutCancel(r.Context()))
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, tok, turnero.AuditAllocate, nil, fmt.Sprintf("scheduled %d, appointments %d", rep.Scheduled, rep.Appointments)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -86,20 +87,20 @@ func (s *Server) changeRegistration(w http.ResponseWriter, r *http.Request, anot
 }
 
 // authorizeCenter lets a center token act for its own center only (an admin
-// token for any).
-func (s *Server) authorizeCenter(r *http.Request) (string, error) {
-	t, err := s.authorize(r, turnero.RoleCenter)
+// token, an operator's, for any).
+func (s *Server) authorizeCenter(r *http.Request) (turnero.Token, string, error) {
+	t, err := s.authorize(r, turnero.RoleCenter, turnero.RoleAdmin)
 	if err != nil {
-		return "", err
+		return t, "", err
 	}
 	id, err := pathValue(r, "id", turnero.ErrCenterNotFound)
 	if err != nil {
-		return "", err
+		return t, "", err
 	}
 	if t.Role == turnero.RoleCenter && t.Center != id {
-		return "", errOtherCenter
+		return t, "", errOtherCenter
 	}
-	return id, nil
+	return t, id, nil
 }
 
 var errOtherCenter = turnero.Errorf(turnero.CodeForbidden, "forbidden_center")
@@ -127,7 +128,7 @@ func (s *Server) lineResponse(l appointments.AgendaLine) agendaLineResponse {
 }
 
 func (s *Server) centerAgenda(w http.ResponseWriter, r *http.Request) {
-	id, err := s.authorizeCenter(r)
+	tok, id, err := s.authorizeCenter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -139,21 +140,27 @@ func (s *Server) centerAgenda(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]agendaLineResponse, len(lines))
+	seqs := make([]int64, len(lines))
 	for i, l := range lines {
 		out[i] = s.lineResponse(l)
+		seqs[i] = l.Sequence
+	}
+	if err := s.audit(r, tok, turnero.AuditAgendaRead, seqs, "center "+id+" date "+date); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"center_id": id, "date": date, "appointments": out})
 }
 
 func (s *Server) centerCheckIn(w http.ResponseWriter, r *http.Request) {
-	centerAction(s, w, r, func(ctx context.Context, center string, req *appointments.CheckInRequest) (appointments.AgendaLine, error) {
+	centerAction(s, w, r, turnero.AuditCheckIn, func(ctx context.Context, center string, req *appointments.CheckInRequest) (appointments.AgendaLine, error) {
 		return s.Appointments.CheckIn(ctx, center, req)
 	})
 }
 
 func (s *Server) centerDose(w http.ResponseWriter, r *http.Request) {
-	centerAction(s, w, r, func(ctx context.Context, center string, req *appointments.DoseRequest) (appointments.AgendaLine, error) {
+	centerAction(s, w, r, turnero.AuditDose, func(ctx context.Context, center string, req *appointments.DoseRequest) (appointments.AgendaLine, error) {
 		return s.Appointments.RecordDose(ctx, center, req)
 	})
 }
@@ -161,9 +168,9 @@ func (s *Server) centerDose(w http.ResponseWriter, r *http.Request) {
 // centerAction runs a center staff action that answers with the agenda line
 // it changed: the center's token (checked first, which also says when the
 // changes are not configured), a JSON body of type Req, the action.
-func centerAction[Req any](s *Server, w http.ResponseWriter, r *http.Request,
+func centerAction[Req any](s *Server, w http.ResponseWriter, r *http.Request, action string,
 	act func(ctx context.Context, center string, req *Req) (appointments.AgendaLine, error)) {
-	id, err := s.authorizeCenter(r)
+	tok, id, err := s.authorizeCenter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,12 +185,16 @@ func centerAction[Req any](s *Server, w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.audit(r, tok, action, []int64{l.Sequence}, fmt.Sprintf("center %s dose %d", id, l.Dose)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, s.lineResponse(l))
 }
 
 func (s *Server) centerNoShow(w http.ResponseWriter, r *http.Request) {
-	id, err := s.authorizeCenter(r)
+	tok, id, err := s.authorizeCenter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -195,6 +206,11 @@ func (s *Server) centerNoShow(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, err := s.Appointments.NoShow(r.Context(), id, &req)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, tok, turnero.AuditNoShow, []int64{rec.Registration.Sequence},
+		fmt.Sprintf("center %s dose %d", id, req.Dose)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -229,7 +245,8 @@ type feedPerson struct {
 }
 
 func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authorize(r, turnero.RoleFeed); err != nil {
+	tok, err := s.authorize(r, turnero.RoleFeed)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -244,6 +261,14 @@ func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.Feed.Waiting(r.Context(), q.Get("after"), limit)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	seqs := make([]int64, len(page.People))
+	for i, p := range page.People {
+		seqs[i] = p.Sequence
+	}
+	if err := s.audit(r, tok, turnero.AuditFeedRead, seqs, fmt.Sprintf("%d registrations", len(seqs))); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -264,7 +289,8 @@ func (s *Server) feedRegistrations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) feedAppointments(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authorize(r, turnero.RoleFeed); err != nil {
+	tok, err := s.authorize(r, turnero.RoleFeed)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -275,6 +301,10 @@ func (s *Server) feedAppointments(w http.ResponseWriter, r *http.Request) {
 	}
 	seq, err := s.Feed.Book(r.Context(), &req)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, tok, turnero.AuditFeedBook, []int64{seq}, ""); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

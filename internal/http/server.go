@@ -9,10 +9,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/turnero/turnero/internal/access"
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/appointments"
 	"github.com/turnero/turnero/internal/feed"
@@ -38,14 +40,24 @@ type Services struct {
 	Allocator    *allocate.Allocator
 	Appointments *appointments.Service
 	Feed         *feed.Service
-	// Store reads tokens and what operators see of the groups.
+	// Store reads tokens and what operators see of the groups, and keeps
+	// the audit trail.
 	Store Store
+	// Access authenticates tokens and sessions; nil: one over Store.
+	Access *access.Service
+	// Clock dates audit entries; nil: the system's.
+	Clock turnero.Clock
+	// TrustedProxies are the proxies whose X-Forwarded-For gives the
+	// client's address (for the audit trail); nil: loopback only.
+	TrustedProxies []netip.Prefix
 }
 
 // Store is what the routes read directly: bearer tokens, and the groups'
 // states and pending lists for operators.
 type Store interface {
-	TokenByHash(ctx context.Context, hash []byte) (turnero.Token, error)
+	access.Store
+	turnero.AuditStore
+	Center(ctx context.Context, id string) (turnero.Center, error)
 	GroupStates(ctx context.Context) ([]turnero.GroupState, error)
 	PendingAfter(ctx context.Context, group string, after int64, limit int) ([]turnero.Pending, error)
 	SecondDosesInGroup(ctx context.Context, group string, after int64, limit int) ([]turnero.SecondDose, error)
@@ -72,6 +84,7 @@ type Server struct {
 	overloads *overloadLog
 	// draining is set when a shutdown begins (drain.go).
 	draining atomic.Bool
+	clock    turnero.Clock
 }
 
 // NewServer returns the handler of the whole API.
@@ -80,7 +93,13 @@ func NewServer(svc Services, m *metrics.Metrics, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s := &Server{Services: svc, metrics: m, log: log, mux: http.NewServeMux(), known: http.NewServeMux(),
-		overloads: newOverloadLog(log)}
+		overloads: newOverloadLog(log), clock: svc.Clock}
+	if s.clock == nil {
+		s.clock = turnero.SystemClock{}
+	}
+	if s.Access == nil {
+		s.Access = access.New(svc.Store, s.clock, log)
+	}
 	s.routes()
 	s.mux.HandleFunc("/", s.unrouted)
 	return s, nil
@@ -96,6 +115,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/admin/groups/{group}/pending", s.listPending)
 	s.handle("POST /v1/admin/allocations", s.runAllocation)
 	s.changesRoutes()
+	s.staffRoutes()
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
