@@ -31,6 +31,10 @@ var ministryMessages = map[string]message{
 		"Indique el código de seguimiento, o el documento y la fecha de nacimiento.",
 		"Give the tracking code, or the document and the birth date.",
 	},
+	"dashboard_moved": {
+		"Otra copia actualizó las cifras al mismo tiempo. Inténtelo de nuevo.",
+		"Another node updated the figures at the same time. Please try again.",
+	},
 	"date_range": {
 		"La fecha debe tener el formato AAAA-MM-DD o RFC 3339.",
 		"The date must be written YYYY-MM-DD or RFC 3339.",

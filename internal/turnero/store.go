@@ -25,6 +25,7 @@ type Store interface {
 	DeploymentStore
 	Leadership
 	AuditStore
+	DashboardStore
 
 	// EachAppointment calls fn with every appointment, by registration and
 	// dose: for exports and for checking invariants.
