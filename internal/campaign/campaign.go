@@ -95,6 +95,7 @@ type file struct {
 	Allocation    *allocationFile `toml:"allocation"`
 	Centers       []centerFile    `toml:"centers"`
 	Notifications *noticesFile    `toml:"notifications"`
+	Dashboard     *dashboardFile  `toml:"dashboard"`
 }
 
 // Parse reads a campaign from TOML. Unknown settings are errors: a misspelt
@@ -159,6 +160,9 @@ func Parse(r io.Reader) (*turnero.Campaign, error) {
 		return nil, err
 	}
 	if err := f.convertNotices(c); err != nil {
+		return nil, err
+	}
+	if err := f.convertDashboard(c); err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {

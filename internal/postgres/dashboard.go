@@ -145,6 +145,9 @@ func (db *DB) DashboardCounts(ctx context.Context) (turnero.DashboardCounts, err
 			return err
 		}
 		c.CaughtUpAt, c.CapacityAt = fromNullTime(caught), fromNullTime(capAt)
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MIN(minute), 0) FROM dash_minutes`).Scan(&c.FirstMinute); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT department, grp, age, channel, n FROM dash_registrations`)
 		if err != nil {
 			return err

@@ -135,6 +135,9 @@ func (db *DB) DashboardCounts(ctx context.Context) (turnero.DashboardCounts, err
 		return c, fmt.Errorf("dashboard counts: %w", err)
 	}
 	c.CaughtUpAt, c.CapacityAt = millisOrZero(caught), millisOrZero(capAt)
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(minute), 0) FROM dash_minutes`).Scan(&c.FirstMinute); err != nil {
+		return c, fmt.Errorf("dashboard counts: %w", err)
+	}
 	err = eachRow(ctx, tx, `SELECT department, grp, age, channel, n FROM dash_registrations`, func(s func(...any) error) error {
 		var r turnero.RegistrationCount
 		if err := s(&r.Department, &r.Group, &r.Age, &r.Channel, &r.N); err != nil {

@@ -37,6 +37,9 @@ type Campaign struct {
 	Allocation AllocationPolicy
 	// Notices is how people are told of their appointments.
 	Notices NoticePolicy
+	// Dashboard is population by age and unit prices, for the ministry's
+	// figures (dashboardsettings.go).
+	Dashboard DashboardSettings
 }
 
 // Department is a first-level administrative division.

@@ -115,6 +115,9 @@ type DashboardCounts struct {
 	Capacity      []CapacityDay
 	CapacityAt    time.Time
 	Usage         []NodeUsage
+	// FirstMinute is the minute of the first registration counted (Unix
+	// time / 60); 0 when none is.
+	FirstMinute int64
 }
 
 // DashboardStore keeps the aggregates.
