@@ -18,6 +18,7 @@ import (
 	"github.com/turnero/turnero/internal/access"
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/appointments"
+	"github.com/turnero/turnero/internal/dashboard"
 	"github.com/turnero/turnero/internal/feed"
 	turnerohttp "github.com/turnero/turnero/internal/http"
 	"github.com/turnero/turnero/internal/intake"
@@ -190,6 +191,7 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 	st.Start()
 	n.stopFns = append(n.stopFns, st.Close)
 	n.stopFns = append(n.stopFns, runWorker(ctx, acc.Run))
+	n.stopFns = append(n.stopFns, startDashboard(ctx, sys, handler, clock, log))
 	if cfg.Allocate {
 		// On PostgreSQL several nodes share the data: the allocator runs
 		// only on the node that leads, and another takes over within
@@ -208,6 +210,21 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 	in.Start()
 	n.stopFns = append(n.stopFns, in.Close)
 	return n, nil
+}
+
+// startDashboard runs the dashboard's counters on the leading node, and
+// records this node's usage (requests, CPU time) on every node.
+func startDashboard(ctx context.Context, sys *system, h *turnerohttp.Server, clock turnero.Clock, log *slog.Logger) func() {
+	keys, store := sys.keys, sys.store
+	w := dashboard.NewWorker(dashboard.DefaultConfig, store, sys.campaign, func(r turnero.Registration) (turnero.PersonalData, error) {
+		return keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
+	}, clock, log.With("component", "dashboard"))
+	u := &dashboard.Usage{Node: dashboard.NodeName(), Store: store, Requests: h.Served, Clock: clock, Log: log.With("component", "dashboard")}
+	stopLead := runWorker(ctx, func(ctx context.Context) {
+		store.Lead(ctx, "dashboard", log.With("component", "leader"), w.Run)
+	})
+	stopUsage := runWorker(ctx, u.Run)
+	return func() { stopLead(); stopUsage() }
 }
 
 // runWorker runs a worker until the node stops, and returns how to stop

@@ -284,10 +284,13 @@ func (u *Usage) Record(ctx context.Context) error {
 		UpdatedAt: u.Clock.Now()})
 }
 
-// Run records every minute until ctx ends, and once more then.
+// Run records now, then every minute until ctx ends, and once more then.
 func (u *Usage) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	if err := u.Record(ctx); err != nil && ctx.Err() == nil {
+		u.Log.Warn("node usage not recorded", "err", err)
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -17,6 +17,7 @@ import (
 	"github.com/turnero/turnero/internal/access"
 	"github.com/turnero/turnero/internal/allocate"
 	"github.com/turnero/turnero/internal/appointments"
+	"github.com/turnero/turnero/internal/dashboard"
 	"github.com/turnero/turnero/internal/feed"
 	"github.com/turnero/turnero/internal/intake"
 	"github.com/turnero/turnero/internal/metrics"
@@ -47,6 +48,8 @@ type Services struct {
 	Access *access.Service
 	// Clock dates audit entries; nil: the system's.
 	Clock turnero.Clock
+	// Figures computes the dashboard's figures; nil: over Store.
+	Figures *dashboard.Figures
 	// TrustedProxies are the proxies whose X-Forwarded-For gives the
 	// client's address (for the audit trail); nil: loopback only.
 	TrustedProxies []netip.Prefix
@@ -57,6 +60,7 @@ type Services struct {
 type Store interface {
 	access.Store
 	turnero.AuditStore
+	turnero.DashboardStore
 	Center(ctx context.Context, id string) (turnero.Center, error)
 	GroupStates(ctx context.Context) ([]turnero.GroupState, error)
 	PendingAfter(ctx context.Context, group string, after int64, limit int) ([]turnero.Pending, error)
@@ -85,7 +89,12 @@ type Server struct {
 	// draining is set when a shutdown begins (drain.go).
 	draining atomic.Bool
 	clock    turnero.Clock
+	// served counts the requests answered, for the cost figures.
+	served atomic.Int64
 }
+
+// Served is how many requests this server has answered.
+func (s *Server) Served() int64 { return s.served.Load() }
 
 // NewServer returns the handler of the whole API.
 func NewServer(svc Services, m *metrics.Metrics, log *slog.Logger) (*Server, error) {
@@ -99,6 +108,9 @@ func NewServer(svc Services, m *metrics.Metrics, log *slog.Logger) (*Server, err
 	}
 	if s.Access == nil {
 		s.Access = access.New(svc.Store, s.clock, log)
+	}
+	if s.Figures == nil {
+		s.Figures = &dashboard.Figures{Store: svc.Store, Campaign: svc.Campaign, Clock: s.clock}
 	}
 	s.routes()
 	s.mux.HandleFunc("/", s.unrouted)
@@ -116,6 +128,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/admin/allocations", s.runAllocation)
 	s.changesRoutes()
 	s.staffRoutes()
+	s.dashboardRoutes()
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
@@ -168,6 +181,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			route = "other"
 		}
 		s.metrics.ObserveRequest(route, rec.status, time.Since(start))
+		s.served.Add(1)
 	}()
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if s.draining.Load() {

@@ -35,6 +35,10 @@ var ministryMessages = map[string]message{
 		"Otra copia actualizó las cifras al mismo tiempo. Inténtelo de nuevo.",
 		"Another node updated the figures at the same time. Please try again.",
 	},
+	"series_range": {
+		"El período pedido no es válido: desde antes que hasta, paso minute, hour o day, y no más de 2880 puntos.",
+		"The period asked for is not valid: from before to, step minute, hour or day, and at most 2,880 points.",
+	},
 	"date_range": {
 		"La fecha debe tener el formato AAAA-MM-DD o RFC 3339.",
 		"The date must be written YYYY-MM-DD or RFC 3339.",
