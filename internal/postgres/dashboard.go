@@ -90,6 +90,17 @@ func (db *DB) EventsAfter(ctx context.Context, c turnero.EventCursor, limit int)
 	return out, next, nil
 }
 
+// EventsBehind counts the committed events the cursor has not passed.
+func (db *DB) EventsBehind(ctx context.Context, c turnero.EventCursor) (int64, error) {
+	var n int64
+	err := db.read.QueryRow(ctx, `SELECT count(*) FROM appointment_events
+		WHERE xact >= ($1::bigint)::text::xid8 AND NOT (xact < ($2::bigint)::text::xid8 AND id <= $3)`, c.Mark, c.Upper, c.ID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("events behind: %w", err)
+	}
+	return n, nil
+}
+
 // ApplyDashboard adds a catch-up's counts, if the marks are still from.
 func (db *DB) ApplyDashboard(ctx context.Context, from turnero.DashboardMarks, d turnero.DashboardDelta, at time.Time) error {
 	return db.inTx(ctx, "apply dashboard", func(tx pgx.Tx) error {

@@ -74,6 +74,15 @@ func (db *DB) EventsAfter(ctx context.Context, c turnero.EventCursor, limit int)
 	return out, c, rows.Err()
 }
 
+// EventsBehind counts the events after the cursor.
+func (db *DB) EventsBehind(ctx context.Context, c turnero.EventCursor) (int64, error) {
+	var n int64
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM appointment_events WHERE id > ?`, c.ID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("events behind: %w", err)
+	}
+	return n, nil
+}
+
 // ApplyDashboard adds a catch-up's counts, if the marks are still from.
 func (db *DB) ApplyDashboard(ctx context.Context, from turnero.DashboardMarks, d turnero.DashboardDelta, at time.Time) error {
 	return db.inWriteTx(ctx, "apply dashboard", func(tx *sql.Tx) error {

@@ -130,6 +130,11 @@ type DashboardStore interface {
 	// EventsAfter reads up to limit appointment events after c, in an
 	// order that misses none, and the cursor after them.
 	EventsAfter(ctx context.Context, c EventCursor, limit int) ([]DashboardEvent, EventCursor, error)
+	// EventsBehind counts the committed events the cursor has not passed
+	// yet: on PostgreSQL those of transactions at or after the oldest one
+	// running when the cursor last moved (any transaction of the server,
+	// another schema's too, holds it back for as long as it runs).
+	EventsBehind(ctx context.Context, c EventCursor) (int64, error)
 	// ApplyDashboard adds d to the counters and moves the marks to d.To,
 	// in one transaction, if the marks are still from; ErrDashboardMoved when
 	// another worker moved them first (nothing is added).
