@@ -91,7 +91,13 @@ type Server struct {
 	clock    turnero.Clock
 	// served counts the requests answered, for the cost figures.
 	served atomic.Int64
+	// patterns are the routes, as registered.
+	patterns []string
 }
+
+// Routes lists every route's pattern ("METHOD /path"), for tests that try
+// something on each.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
 
 // Served is how many requests this server has answered.
 func (s *Server) Served() int64 { return s.served.Load() }
@@ -136,6 +142,7 @@ func (s *Server) routes() {
 }
 
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, h)
 	s.known.HandleFunc(pattern, h)
 }
