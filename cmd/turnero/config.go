@@ -43,6 +43,9 @@ type serveConfig struct {
 	// campaign's allocation.interval when positive.
 	Allocate      bool
 	AllocateEvery time.Duration
+	// Dashboard keeps the ministry's figures up to date on the leading
+	// node (off only to measure what it costs).
+	Dashboard bool
 }
 
 func defaultServeConfig() serveConfig {
@@ -56,6 +59,7 @@ func defaultServeConfig() serveConfig {
 		ShutdownTimeout: 30 * time.Second,
 		DrainDelay:      5 * time.Second,
 		Allocate:        true,
+		Dashboard:       true,
 	}
 }
 
@@ -91,6 +95,7 @@ func (c *serveConfig) flags(fs *flag.FlagSet) {
 	// No backquotes in a flag's text: the flag package takes what they quote
 	// for the name of the flag's value.
 	fs.BoolVar(&c.Allocate, "allocate", c.Allocate, "run the allocator inside serve (it can also run as \"turnero allocate\"; -allocate=false turns it off)")
+	fs.BoolVar(&c.Dashboard, "dashboard", c.Dashboard, "keep the dashboard's figures up to date (-dashboard=false: they stop moving; for measuring its cost)")
 	fs.DurationVar(&c.AllocateEvery, "allocate-every", c.AllocateEvery, "how often to allocate; the campaign's allocation.interval if 0")
 	fs.Float64Var(&c.AllocateDuty, "allocate-duty", c.AllocateDuty, "share of the time the allocator inside serve may work, above 0 and at most 1 (1: as fast as it can; less leaves intake more of the processors)")
 	fs.IntVar(&c.AllocateBatch, "allocate-batch", c.AllocateBatch, "people the allocator commits per transaction: fewer holds the write lock for less time, more allocates faster")

@@ -191,7 +191,7 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 	st.Start()
 	n.stopFns = append(n.stopFns, st.Close)
 	n.stopFns = append(n.stopFns, runWorker(ctx, acc.Run))
-	n.stopFns = append(n.stopFns, startDashboard(ctx, sys, handler, clock, log))
+	n.stopFns = append(n.stopFns, startDashboard(ctx, cfg, sys, handler, clock, log))
 	if cfg.Allocate {
 		// On PostgreSQL several nodes share the data: the allocator runs
 		// only on the node that leads, and another takes over within
@@ -214,16 +214,19 @@ func startNode(ctx context.Context, cfg serveConfig, sys *system, m *metrics.Met
 
 // startDashboard runs the dashboard's counters on the leading node, and
 // records this node's usage (requests, CPU time) on every node.
-func startDashboard(ctx context.Context, sys *system, h *turnerohttp.Server, clock turnero.Clock, log *slog.Logger) func() {
+func startDashboard(ctx context.Context, cfg serveConfig, sys *system, h *turnerohttp.Server, clock turnero.Clock, log *slog.Logger) func() {
 	keys, store := sys.keys, sys.store
 	w := dashboard.NewWorker(dashboard.DefaultConfig, store, sys.campaign, func(r turnero.Registration) (turnero.PersonalData, error) {
 		return keys.Open(r.KeyID, r.Sealed, r.DocumentHash)
 	}, clock, log.With("component", "dashboard"))
 	u := &dashboard.Usage{Node: dashboard.NodeName(), Store: store, Requests: h.Served, Clock: clock, Log: log.With("component", "dashboard")}
+	stopUsage := runWorker(ctx, u.Run)
+	if !cfg.Dashboard {
+		return stopUsage
+	}
 	stopLead := runWorker(ctx, func(ctx context.Context) {
 		store.Lead(ctx, "dashboard", log.With("component", "leader"), w.Run)
 	})
-	stopUsage := runWorker(ctx, u.Run)
 	return func() { stopLead(); stopUsage() }
 }
 
