@@ -16,7 +16,10 @@ cd "$(dirname "$0")/.."
 N=${N:-2800000}
 DUR=${DUR:-60s}
 RATE=${RATE:-2000}
-out=$(mktemp -d /tmp/turnero-dash.XXXX)
+# OUT=DIR reuses the database of an earlier run (its fill and first
+# catch-up done), for more rounds.
+out=${OUT:-$(mktemp -d /tmp/turnero-dash.XXXX)}
+ROUNDS=${ROUNDS:-1}
 VEGETA=${VEGETA:-$(command -v vegeta || echo "$HOME/go/bin/vegeta")}
 ADDR=127.0.0.1:18190
 go build -o "$out/turnero" ./cmd/turnero
@@ -25,8 +28,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-echo "== fill: $N registrations"
-"$out/dash" fill -data "$out/data" -keys "$out/keys" -n "$N"
+if [[ -z ${OUT:-} ]]; then
+  echo "== fill: $N registrations"
+  "$out/dash" fill -data "$out/data" -keys "$out/keys" -n "$N"
+fi
 du -sh "$out/data"
 
 serve() {
@@ -42,8 +47,9 @@ TOKEN=$("$out/turnero" tokens create --data "$out/data" --role analyst --label "
 echo "== the first catch-up over $N registrations"
 "$out/dash" wait -url "http://$ADDR" -token "$TOKEN" -n "$N"
 
-# People of seed 1 (documents from 2,000,003): none of the filled ones.
-go run ./bench/targets -url "http://$ADDR" -n 300000 -seed 1 > "$out/targets.json"
+# People of seed 1 (documents from 2,000,003): none of the filled ones;
+# each round registers new ones.
+go run ./bench/targets -url "http://$ADDR" -n 600000 -seed 1 > "$out/targets.json"
 run() {
   echo "-- intake at $RATE/s for $DUR while every figure is read"
   head -n "$2" "$out/targets.json" | tail -n "$3" > "$out/t.json"
@@ -53,11 +59,17 @@ run() {
   wait $probe
   cat "$out/probe-$1.txt"
 }
-echo "== with the dashboard worker"
-run on 150000 150000
-curl -s -H "Authorization: Bearer $TOKEN" "http://$ADDR/v1/dashboard/registrations" | head -c 120; echo
 stop
-echo "== baseline: -dashboard=false"
-serve -dashboard=false
-run off 300000 150000
-stop
+# Rounds alternate with and without the worker, so that what else runs on
+# a shared machine weighs on both alike.
+per=$(( ${RATE} * ${DUR%s} ))
+skip=$(( ${OFFSET:-0} ))
+for r in $(seq 1 "$ROUNDS"); do
+  for mode in on off; do
+    skip=$(( skip + per ))
+    if [[ $mode == on ]]; then echo "== round $r: with the dashboard worker"; serve; else echo "== round $r: baseline, -dashboard=false"; serve -dashboard=false; fi
+    run "$mode-$r" "$skip" "$per"
+    uptime
+    stop
+  done
+done

@@ -350,6 +350,22 @@ func (f *fixture) compare(t *rapid.T) {
 			t.Fatalf("minute %s: %d, recount %d", p.At, p.N, n)
 		}
 	}
+	hours, err := f.figures.PerMinute(ctx, t0, t0.Add(7*time.Hour), "hour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range hours.Points {
+		at, _ := time.Parse(time.RFC3339, p.At)
+		var n int64
+		for m, k := range want.minutes {
+			if m >= at.Unix()/60 && m < at.Unix()/60+60 {
+				n += k
+			}
+		}
+		if p.N != n {
+			t.Fatalf("hour %s: %d, recount %d", p.At, p.N, n)
+		}
+	}
 	capa, err := f.figures.Capacity(ctx)
 	if err != nil {
 		t.Fatal(err)

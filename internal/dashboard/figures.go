@@ -79,7 +79,8 @@ func percent(n, of int64) float64 {
 // the national age structure.
 func (f *Figures) Willingness(ctx context.Context) (Willingness, error) {
 	c := f.Campaign
-	counts, err := f.Store.DashboardCounts(ctx)
+	counts, err := f.Store.DashboardCounts(ctx, turnero.CountsWanted{Registrations: true,
+		RegistrationsBy: []string{"department", "age"}, EventTotals: true})
 	if err != nil {
 		return Willingness{}, err
 	}
@@ -194,7 +195,8 @@ func (f *Figures) Bands() []turnero.AgeBand {
 // Breakdown counts registrations by group, age band and channel.
 func (f *Figures) Breakdown(ctx context.Context) (Breakdown, error) {
 	c := f.Campaign
-	counts, err := f.Store.DashboardCounts(ctx)
+	counts, err := f.Store.DashboardCounts(ctx, turnero.CountsWanted{Registrations: true,
+		RegistrationsBy: []string{"grp", "age", "channel"}})
 	if err != nil {
 		return Breakdown{}, err
 	}
@@ -258,9 +260,25 @@ func (f *Figures) PerMinute(ctx context.Context, from, to time.Time, step string
 		return Series{}, ErrSeriesRange
 	}
 	loc := f.Campaign.Location
-	ms, err := f.Store.Minutes(ctx, from, to)
-	if err != nil {
-		return Series{}, err
+	// Minutes for a series by the minute (two days at most); the hours'
+	// counters otherwise: weeks by the minute would be tens of thousands
+	// of rows. A day is made of whole hours: exact in time zones whose
+	// offset is whole hours.
+	var ms []turnero.MinuteCount
+	if step == "minute" {
+		var err error
+		if ms, err = f.Store.Minutes(ctx, from, to); err != nil {
+			return Series{}, err
+		}
+	} else {
+		hs, err := f.Store.Hours(ctx, from, to)
+		if err != nil {
+			return Series{}, err
+		}
+		ms = make([]turnero.MinuteCount, len(hs))
+		for i, h := range hs {
+			ms[i] = turnero.MinuteCount{Minute: h.Hour * 60, N: h.N}
+		}
 	}
 	start := truncate(from.In(loc), step)
 	var points []Point
@@ -339,7 +357,8 @@ type Line struct {
 // the number served up to, and the days to serve it.
 func (f *Figures) Line(ctx context.Context) (Line, error) {
 	c := f.Campaign
-	counts, err := f.Store.DashboardCounts(ctx)
+	counts, err := f.Store.DashboardCounts(ctx, turnero.CountsWanted{Registrations: true,
+		RegistrationsBy: []string{"grp"}, Capacity: true})
 	if err != nil {
 		return Line{}, err
 	}
@@ -434,7 +453,7 @@ type Capacity struct {
 // Capacity reads the snapshot and the events' counters.
 func (f *Figures) Capacity(ctx context.Context) (Capacity, error) {
 	c := f.Campaign
-	counts, err := f.Store.DashboardCounts(ctx)
+	counts, err := f.Store.DashboardCounts(ctx, turnero.CountsWanted{EventTotals: true, Capacity: true})
 	if err != nil {
 		return Capacity{}, err
 	}
@@ -590,7 +609,7 @@ type Costs struct {
 func (f *Figures) Costs(ctx context.Context) (Costs, error) {
 	c := f.Campaign
 	p := c.Dashboard.Costs
-	counts, err := f.Store.DashboardCounts(ctx)
+	counts, err := f.Store.DashboardCounts(ctx, turnero.CountsWanted{Registrations: true, EventTotals: true, Usage: true})
 	if err != nil {
 		return Costs{}, err
 	}

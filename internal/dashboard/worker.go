@@ -166,9 +166,12 @@ func (w *Worker) count(regs []turnero.Registration, events []turnero.DashboardEv
 	rc := map[regKey]int64{}
 	lc := map[[2]string]int64{}
 	mc := map[int64]int64{}
+	hc := map[int64]int64{}
 	for _, r := range regs {
 		rc[regKey{r.Department, r.Group, r.Channel, r.Age}]++
-		mc[floorMinute(r.ReceivedAt)]++
+		m := floorMinute(r.ReceivedAt)
+		mc[m]++
+		hc[floorDiv(m, 60)]++
 		p, err := w.open(r)
 		if err != nil {
 			return d, fmt.Errorf("open registration %d for its locality: %w", r.Sequence, err)
@@ -183,6 +186,9 @@ func (w *Worker) count(regs []turnero.Registration, events []turnero.DashboardEv
 	}
 	for k, n := range mc {
 		d.Minutes = append(d.Minutes, turnero.MinuteCount{Minute: k, N: n})
+	}
+	for k, n := range hc {
+		d.Hours = append(d.Hours, turnero.HourCount{Hour: k, N: n})
 	}
 	tc := map[turnero.EventTotal]int64{}
 	dc := map[turnero.EventDay]int64{}
@@ -201,12 +207,14 @@ func (w *Worker) count(regs []turnero.Registration, events []turnero.DashboardEv
 	return d, nil
 }
 
-func floorMinute(t time.Time) int64 {
-	s := t.Unix()
-	if s < 0 {
-		return (s - 59) / 60
+func floorMinute(t time.Time) int64 { return floorDiv(t.Unix(), 60) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
 	}
-	return s / 60
+	return q
 }
 
 var accents = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ü", "u", "ñ", "n",

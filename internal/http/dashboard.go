@@ -137,7 +137,7 @@ func (s *Server) dashSeries(w http.ResponseWriter, r *http.Request) {
 			return dashboard.Series{}, err
 		}
 		if from.IsZero() {
-			counts, err := s.Store.DashboardCounts(r.Context())
+			counts, err := s.Store.DashboardCounts(r.Context(), turnero.CountsWanted{})
 			if err != nil {
 				return dashboard.Series{}, err
 			}

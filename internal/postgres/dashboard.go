@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -127,6 +129,10 @@ func (db *DB) ApplyDashboard(ctx context.Context, from turnero.DashboardMarks, d
 			b.Queue(`INSERT INTO dash_minutes AS t (minute, n) VALUES ($1, $2)
 				ON CONFLICT (minute) DO UPDATE SET n = t.n + excluded.n`, m.Minute, m.N)
 		}
+		for _, h := range d.Hours {
+			b.Queue(`INSERT INTO dash_hours AS t (hour, n) VALUES ($1, $2)
+				ON CONFLICT (hour) DO UPDATE SET n = t.n + excluded.n`, h.Hour, h.N)
+		}
 		for _, e := range d.EventTotals {
 			b.Queue(`INSERT INTO dash_event_totals AS t (center, department, vaccine, dose, kind, n) VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (center, department, vaccine, dose, kind) DO UPDATE SET n = t.n + excluded.n`,
@@ -146,70 +152,128 @@ func (db *DB) ApplyDashboard(ctx context.Context, from turnero.DashboardMarks, d
 	})
 }
 
-// DashboardCounts reads the counters from one snapshot.
-func (db *DB) DashboardCounts(ctx context.Context) (turnero.DashboardCounts, error) {
+// DashboardCounts reads the counters asked for, from one snapshot.
+func (db *DB) DashboardCounts(ctx context.Context, want turnero.CountsWanted) (turnero.DashboardCounts, error) {
 	var c turnero.DashboardCounts
+	for _, d := range want.RegistrationsBy {
+		if !slices.Contains(turnero.RegistrationDimensions, d) {
+			return c, fmt.Errorf("dashboard counts: no dimension %q", d)
+		}
+	}
 	err := db.readTx(ctx, "dashboard counts", func(tx pgx.Tx) error {
 		var caught, capAt *time.Time
-		if err := tx.QueryRow(ctx, `SELECT reg_seq, ev_mark, ev_upper, ev_id, caught_up, capacity_at FROM dash_state WHERE id = 1`).Scan(
-			&c.Marks.Registrations, &c.Marks.Events.Mark, &c.Marks.Events.Upper, &c.Marks.Events.ID, &caught, &capAt); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT reg_seq, ev_mark, ev_upper, ev_id, caught_up, capacity_at,
+			COALESCE((SELECT MIN(minute) FROM dash_minutes), 0) FROM dash_state WHERE id = 1`).Scan(
+			&c.Marks.Registrations, &c.Marks.Events.Mark, &c.Marks.Events.Upper, &c.Marks.Events.ID, &caught, &capAt, &c.FirstMinute); err != nil {
 			return err
 		}
 		c.CaughtUpAt, c.CapacityAt = fromNullTime(caught), fromNullTime(capAt)
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MIN(minute), 0) FROM dash_minutes`).Scan(&c.FirstMinute); err != nil {
-			return err
+		if want.Registrations {
+			q := `SELECT COALESCE(SUM(n), 0)::bigint FROM dash_registrations`
+			if by := want.RegistrationsBy; len(by) > 0 {
+				cols := strings.Join(by, ", ")
+				q = `SELECT ` + cols + `, SUM(n)::bigint FROM dash_registrations GROUP BY ` + cols
+			}
+			rows, err := tx.Query(ctx, q)
+			if err != nil {
+				return err
+			}
+			var r turnero.RegistrationCount
+			var age int32
+			targets := make([]any, 0, 5)
+			for _, d := range want.RegistrationsBy {
+				switch d {
+				case "department":
+					targets = append(targets, &r.Department)
+				case "grp":
+					targets = append(targets, &r.Group)
+				case "age":
+					targets = append(targets, &age)
+				case "channel":
+					targets = append(targets, &r.Channel)
+				}
+			}
+			targets = append(targets, &r.N)
+			if _, err := pgx.ForEachRow(rows, targets, func() error {
+				r.Age = int(age)
+				c.Registrations = append(c.Registrations, r)
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
-		rows, err := tx.Query(ctx, `SELECT department, grp, age, channel, n FROM dash_registrations`)
-		if err != nil {
-			return err
+		if want.EventTotals {
+			rows, err := tx.Query(ctx, `SELECT center, department, vaccine, dose, kind, n FROM dash_event_totals`)
+			if err != nil {
+				return err
+			}
+			var e turnero.EventTotal
+			var dose int32
+			if _, err := pgx.ForEachRow(rows, []any{&e.Center, &e.Department, &e.Vaccine, &dose, &e.Kind, &e.N}, func() error {
+				e.Dose = int(dose)
+				c.EventTotals = append(c.EventTotals, e)
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
-		var r turnero.RegistrationCount
-		var age int32
-		if _, err := pgx.ForEachRow(rows, []any{&r.Department, &r.Group, &age, &r.Channel, &r.N}, func() error {
-			r.Age = int(age)
-			c.Registrations = append(c.Registrations, r)
-			return nil
-		}); err != nil {
-			return err
+		if want.Capacity {
+			rows, err := tx.Query(ctx, `SELECT day, center, capacity, dose1, dose2 FROM dash_capacity ORDER BY day, center COLLATE "C"`)
+			if err != nil {
+				return err
+			}
+			var d turnero.CapacityDay
+			if _, err := pgx.ForEachRow(rows, []any{&d.Day, &d.Center, &d.Capacity, &d.Dose1, &d.Dose2}, func() error {
+				c.Capacity = append(c.Capacity, d)
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
-		if rows, err = tx.Query(ctx, `SELECT center, department, vaccine, dose, kind, n FROM dash_event_totals`); err != nil {
-			return err
+		if want.Usage {
+			rows, err := tx.Query(ctx, `SELECT node, requests, cpu_seconds, updated_at FROM dash_usage ORDER BY node COLLATE "C"`)
+			if err != nil {
+				return err
+			}
+			var u turnero.NodeUsage
+			if _, err := pgx.ForEachRow(rows, []any{&u.Node, &u.Requests, &u.CPUSeconds, &u.UpdatedAt}, func() error {
+				x := u
+				x.UpdatedAt = x.UpdatedAt.UTC()
+				c.Usage = append(c.Usage, x)
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
-		var e turnero.EventTotal
-		var dose int32
-		if _, err := pgx.ForEachRow(rows, []any{&e.Center, &e.Department, &e.Vaccine, &dose, &e.Kind, &e.N}, func() error {
-			e.Dose = int(dose)
-			c.EventTotals = append(c.EventTotals, e)
-			return nil
-		}); err != nil {
-			return err
-		}
-		if rows, err = tx.Query(ctx, `SELECT day, center, capacity, dose1, dose2 FROM dash_capacity ORDER BY day, center`); err != nil {
-			return err
-		}
-		var d turnero.CapacityDay
-		if _, err := pgx.ForEachRow(rows, []any{&d.Day, &d.Center, &d.Capacity, &d.Dose1, &d.Dose2}, func() error {
-			c.Capacity = append(c.Capacity, d)
-			return nil
-		}); err != nil {
-			return err
-		}
-		if rows, err = tx.Query(ctx, `SELECT node, requests, cpu_seconds, updated_at FROM dash_usage ORDER BY node`); err != nil {
-			return err
-		}
-		var u turnero.NodeUsage
-		_, err = pgx.ForEachRow(rows, []any{&u.Node, &u.Requests, &u.CPUSeconds, &u.UpdatedAt}, func() error {
-			x := u
-			x.UpdatedAt = x.UpdatedAt.UTC()
-			c.Usage = append(c.Usage, x)
-			return nil
-		})
-		return err
+		return nil
 	})
 	if err != nil {
 		return c, fmt.Errorf("dashboard counts: %w", err)
 	}
 	return c, nil
+}
+
+// Hours reads registrations per hour in [from, to).
+func (db *DB) Hours(ctx context.Context, from, to time.Time) ([]turnero.HourCount, error) {
+	rows, err := db.read.Query(ctx, `SELECT hour, n FROM dash_hours WHERE hour >= $1 AND hour < $2 ORDER BY hour`,
+		floorDiv(from.Unix(), 3600), floorDiv(to.Add(time.Hour-time.Nanosecond).Unix(), 3600))
+	if err != nil {
+		return nil, fmt.Errorf("hours: %w", err)
+	}
+	var out []turnero.HourCount
+	var h turnero.HourCount
+	if _, err := pgx.ForEachRow(rows, []any{&h.Hour, &h.N}, func() error { out = append(out, h); return nil }); err != nil {
+		return nil, fmt.Errorf("hours: %w", err)
+	}
+	return out, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // Localities reads a department's localities, the most frequent first.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,6 +115,12 @@ func (db *DB) ApplyDashboard(ctx context.Context, from turnero.DashboardMarks, d
 				return err
 			}
 		}
+		for _, h := range d.Hours {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO dash_hours (hour, n) VALUES (?, ?)
+				ON CONFLICT DO UPDATE SET n = n + excluded.n`, h.Hour, h.N); err != nil {
+				return err
+			}
+		}
 		for _, e := range d.EventTotals {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO dash_event_totals (center, department, vaccine, dose, kind, n) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT DO UPDATE SET n = n + excluded.n`, e.Center, e.Department, e.Vaccine, e.Dose, e.Kind, e.N); err != nil {
@@ -130,32 +137,36 @@ func (db *DB) ApplyDashboard(ctx context.Context, from turnero.DashboardMarks, d
 	})
 }
 
-// DashboardCounts reads the counters in one read transaction.
-func (db *DB) DashboardCounts(ctx context.Context) (turnero.DashboardCounts, error) {
+// DashboardCounts reads the counters asked for in one read transaction.
+func (db *DB) DashboardCounts(ctx context.Context, want turnero.CountsWanted) (turnero.DashboardCounts, error) {
 	var c turnero.DashboardCounts
+	byCols, err := dimensions(want.RegistrationsBy)
+	if err != nil {
+		return c, err
+	}
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return c, fmt.Errorf("dashboard counts: %w", err)
 	}
 	defer tx.Rollback()
 	var caught, capAt int64
-	if err := tx.QueryRowContext(ctx, `SELECT reg_seq, ev_mark, ev_upper, ev_id, caught_up, capacity_at FROM dash_state WHERE id = 1`).Scan(
-		&c.Marks.Registrations, &c.Marks.Events.Mark, &c.Marks.Events.Upper, &c.Marks.Events.ID, &caught, &capAt); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT reg_seq, ev_mark, ev_upper, ev_id, caught_up, capacity_at,
+		COALESCE((SELECT MIN(minute) FROM dash_minutes), 0) FROM dash_state WHERE id = 1`).Scan(
+		&c.Marks.Registrations, &c.Marks.Events.Mark, &c.Marks.Events.Upper, &c.Marks.Events.ID, &caught, &capAt, &c.FirstMinute); err != nil {
 		return c, fmt.Errorf("dashboard counts: %w", err)
 	}
 	c.CaughtUpAt, c.CapacityAt = millisOrZero(caught), millisOrZero(capAt)
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(minute), 0) FROM dash_minutes`).Scan(&c.FirstMinute); err != nil {
-		return c, fmt.Errorf("dashboard counts: %w", err)
+	if want.Registrations {
+		err = eachRow(ctx, tx, registrationsQuery(byCols), func(s func(...any) error) error {
+			var r turnero.RegistrationCount
+			if err := s(registrationTargets(&r, want.RegistrationsBy)...); err != nil {
+				return err
+			}
+			c.Registrations = append(c.Registrations, r)
+			return nil
+		})
 	}
-	err = eachRow(ctx, tx, `SELECT department, grp, age, channel, n FROM dash_registrations`, func(s func(...any) error) error {
-		var r turnero.RegistrationCount
-		if err := s(&r.Department, &r.Group, &r.Age, &r.Channel, &r.N); err != nil {
-			return err
-		}
-		c.Registrations = append(c.Registrations, r)
-		return nil
-	})
-	if err == nil {
+	if err == nil && want.EventTotals {
 		err = eachRow(ctx, tx, `SELECT center, department, vaccine, dose, kind, n FROM dash_event_totals`, func(s func(...any) error) error {
 			var e turnero.EventTotal
 			if err := s(&e.Center, &e.Department, &e.Vaccine, &e.Dose, &e.Kind, &e.N); err != nil {
@@ -165,7 +176,7 @@ func (db *DB) DashboardCounts(ctx context.Context) (turnero.DashboardCounts, err
 			return nil
 		})
 	}
-	if err == nil {
+	if err == nil && want.Capacity {
 		err = eachRow(ctx, tx, `SELECT day, center, capacity, dose1, dose2 FROM dash_capacity ORDER BY day, center`, func(s func(...any) error) error {
 			var d turnero.CapacityDay
 			if err := s(&d.Day, &d.Center, &d.Capacity, &d.Dose1, &d.Dose2); err != nil {
@@ -175,7 +186,7 @@ func (db *DB) DashboardCounts(ctx context.Context) (turnero.DashboardCounts, err
 			return nil
 		})
 	}
-	if err == nil {
+	if err == nil && want.Usage {
 		err = eachRow(ctx, tx, `SELECT node, requests, cpu_seconds, updated_at FROM dash_usage ORDER BY node`, func(s func(...any) error) error {
 			var u turnero.NodeUsage
 			var at int64
@@ -191,6 +202,43 @@ func (db *DB) DashboardCounts(ctx context.Context) (turnero.DashboardCounts, err
 		return c, fmt.Errorf("dashboard counts: %w", err)
 	}
 	return c, nil
+}
+
+// dimensions checks the columns asked for against the known ones: they
+// are written into the query.
+func dimensions(by []string) ([]string, error) {
+	for _, d := range by {
+		if !slices.Contains(turnero.RegistrationDimensions, d) {
+			return nil, fmt.Errorf("dashboard counts: no dimension %q", d)
+		}
+	}
+	return by, nil
+}
+
+func registrationsQuery(by []string) string {
+	if len(by) == 0 {
+		return `SELECT COALESCE(SUM(n), 0) FROM dash_registrations`
+	}
+	cols := strings.Join(by, ", ")
+	return `SELECT ` + cols + `, SUM(n) FROM dash_registrations GROUP BY ` + cols
+}
+
+// registrationTargets are where a row of registrationsQuery goes.
+func registrationTargets(r *turnero.RegistrationCount, by []string) []any {
+	out := make([]any, 0, len(by)+1)
+	for _, d := range by {
+		switch d {
+		case "department":
+			out = append(out, &r.Department)
+		case "grp":
+			out = append(out, &r.Group)
+		case "age":
+			out = append(out, &r.Age)
+		case "channel":
+			out = append(out, &r.Channel)
+		}
+	}
+	return append(out, &r.N)
 }
 
 func millisOrZero(ms int64) time.Time {
@@ -259,6 +307,32 @@ func floorMinute(t time.Time) int64 {
 		return (s - 59) / 60
 	}
 	return s / 60
+}
+
+// Hours reads registrations per hour in [from, to).
+func (db *DB) Hours(ctx context.Context, from, to time.Time) ([]turnero.HourCount, error) {
+	var out []turnero.HourCount
+	err := eachRow(ctx, db.read, `SELECT hour, n FROM dash_hours WHERE hour >= ? AND hour < ? ORDER BY hour`,
+		func(s func(...any) error) error {
+			var h turnero.HourCount
+			if err := s(&h.Hour, &h.N); err != nil {
+				return err
+			}
+			out = append(out, h)
+			return nil
+		}, floorDiv(from.Unix(), 3600), floorDiv(to.Add(time.Hour-time.Nanosecond).Unix(), 3600))
+	if err != nil {
+		return nil, fmt.Errorf("hours: %w", err)
+	}
+	return out, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // EventDays reads events per day and center for days in [from, to].

@@ -56,6 +56,10 @@ type (
 		Minute int64 // Unix time / 60
 		N      int64
 	}
+	HourCount struct {
+		Hour int64 // Unix time / 3600
+		N    int64
+	}
 	// EventTotal counts events of a kind by center and the person's
 	// department (a cancellation while waiting has no center).
 	EventTotal struct {
@@ -77,6 +81,7 @@ type DashboardDelta struct {
 	Registrations []RegistrationCount
 	Localities    []LocalityCount
 	Minutes       []MinuteCount
+	Hours         []HourCount
 	EventTotals   []EventTotal
 	EventDays     []EventDay
 }
@@ -106,7 +111,21 @@ type NodeUsage struct {
 	UpdatedAt  time.Time
 }
 
-// DashboardCounts are every counter, as the figures read them.
+// CountsWanted says which counters a figure reads: each figure reads only
+// what it shows, already summed by the database.
+type CountsWanted struct {
+	// Registrations reads the registration counters summed by
+	// RegistrationsBy, columns among "department", "grp", "age" and
+	// "channel" (none: one row, the total).
+	Registrations   bool
+	RegistrationsBy []string
+	EventTotals     bool
+	Capacity        bool
+	Usage           bool
+}
+
+// DashboardCounts are the counters a figure reads (CountsWanted), with the
+// marks and times every figure shows.
 type DashboardCounts struct {
 	Marks         DashboardMarks
 	CaughtUpAt    time.Time
@@ -119,6 +138,10 @@ type DashboardCounts struct {
 	// time / 60); 0 when none is.
 	FirstMinute int64
 }
+
+// RegistrationDimensions are the columns registration counters may be
+// summed by.
+var RegistrationDimensions = []string{"department", "grp", "age", "channel"}
 
 // DashboardStore keeps the aggregates.
 type DashboardStore interface {
@@ -139,12 +162,15 @@ type DashboardStore interface {
 	// in one transaction, if the marks are still from; ErrDashboardMoved when
 	// another worker moved them first (nothing is added).
 	ApplyDashboard(ctx context.Context, from DashboardMarks, d DashboardDelta, at time.Time) error
-	// DashboardCounts reads the counters (small tables: no registration).
-	DashboardCounts(ctx context.Context) (DashboardCounts, error)
+	// DashboardCounts reads the counters asked for (small tables: no
+	// registration).
+	DashboardCounts(ctx context.Context, want CountsWanted) (DashboardCounts, error)
 	// Localities reads a department's localities.
 	Localities(ctx context.Context, department string) ([]LocalityCount, error)
 	// Minutes reads the registrations per minute in [from, to).
 	Minutes(ctx context.Context, from, to time.Time) ([]MinuteCount, error)
+	// Hours reads the registrations per hour in [from, to).
+	Hours(ctx context.Context, from, to time.Time) ([]HourCount, error)
 	// EventDays reads events per day and center for days in [from, to].
 	EventDays(ctx context.Context, from, to string) ([]EventDay, error)
 	// SlotsBetween reads the booked slots starting in [from, to).

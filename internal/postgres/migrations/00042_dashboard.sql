@@ -39,6 +39,11 @@ CREATE TABLE dash_minutes (
     n      bigint NOT NULL
 );
 
+CREATE TABLE dash_hours (
+    hour bigint PRIMARY KEY,
+    n    bigint NOT NULL
+);
+
 CREATE TABLE dash_event_totals (
     center     text    NOT NULL,
     department text    NOT NULL,
@@ -79,6 +84,7 @@ DROP TABLE dash_usage;
 DROP TABLE dash_capacity;
 DROP TABLE dash_event_days;
 DROP TABLE dash_event_totals;
+DROP TABLE dash_hours;
 DROP TABLE dash_minutes;
 DROP TABLE dash_localities;
 DROP TABLE dash_registrations;

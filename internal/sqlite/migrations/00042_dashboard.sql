@@ -36,6 +36,12 @@ CREATE TABLE dash_minutes (
     n      INTEGER NOT NULL
 ) STRICT;
 
+-- The same by hour, for series over weeks.
+CREATE TABLE dash_hours (
+    hour INTEGER PRIMARY KEY,      -- Unix time / 3600
+    n    INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE dash_event_totals (
     center     TEXT    NOT NULL,
     department TEXT    NOT NULL,
@@ -79,6 +85,7 @@ DROP TABLE dash_usage;
 DROP TABLE dash_capacity;
 DROP TABLE dash_event_days;
 DROP TABLE dash_event_totals;
+DROP TABLE dash_hours;
 DROP TABLE dash_minutes;
 DROP TABLE dash_localities;
 DROP TABLE dash_registrations;
