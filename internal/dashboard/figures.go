@@ -30,7 +30,7 @@ type Figures struct {
 }
 
 // AdultAge is the age from which the "adult population" counts.
-const AdultAge = 18
+const AdultAge = turnero.AdultAge
 
 // Department is one row of willingness by place.
 type Department struct {
@@ -80,7 +80,7 @@ func percent(n, of int64) float64 {
 func (f *Figures) Willingness(ctx context.Context) (Willingness, error) {
 	c := f.Campaign
 	counts, err := f.Store.DashboardCounts(ctx, turnero.CountsWanted{Registrations: true,
-		RegistrationsBy: []string{"department", "age"}, EventTotals: true})
+		RegistrationsBy: []string{"department", "adult"}, EventTotals: true})
 	if err != nil {
 		return Willingness{}, err
 	}

@@ -172,7 +172,8 @@ func (db *DB) DashboardCounts(ctx context.Context, want turnero.CountsWanted) (t
 			q := `SELECT COALESCE(SUM(n), 0)::bigint FROM dash_registrations`
 			if by := want.RegistrationsBy; len(by) > 0 {
 				cols := strings.Join(by, ", ")
-				q = `SELECT ` + cols + `, SUM(n)::bigint FROM dash_registrations GROUP BY ` + cols
+				adult := fmt.Sprintf("CASE WHEN age >= %d THEN %d ELSE 0 END AS adult", turnero.AdultAge, turnero.AdultAge)
+				q = `SELECT ` + strings.Replace(cols, "adult", adult, 1) + `, SUM(n)::bigint FROM dash_registrations GROUP BY ` + cols
 			}
 			rows, err := tx.Query(ctx, q)
 			if err != nil {
@@ -187,7 +188,7 @@ func (db *DB) DashboardCounts(ctx context.Context, want turnero.CountsWanted) (t
 					targets = append(targets, &r.Department)
 				case "grp":
 					targets = append(targets, &r.Group)
-				case "age":
+				case "age", "adult":
 					targets = append(targets, &age)
 				case "channel":
 					targets = append(targets, &r.Channel)

@@ -215,12 +215,15 @@ func dimensions(by []string) ([]string, error) {
 	return by, nil
 }
 
+// adultExpr sums registrations by adult or not, as AdultAge or 0.
+var adultExpr = fmt.Sprintf("CASE WHEN age >= %d THEN %d ELSE 0 END AS adult", turnero.AdultAge, turnero.AdultAge)
+
 func registrationsQuery(by []string) string {
 	if len(by) == 0 {
 		return `SELECT COALESCE(SUM(n), 0) FROM dash_registrations`
 	}
 	cols := strings.Join(by, ", ")
-	return `SELECT ` + cols + `, SUM(n) FROM dash_registrations GROUP BY ` + cols
+	return `SELECT ` + strings.Replace(cols, "adult", adultExpr, 1) + `, SUM(n) FROM dash_registrations GROUP BY ` + cols
 }
 
 // registrationTargets are where a row of registrationsQuery goes.
@@ -236,6 +239,8 @@ func registrationTargets(r *turnero.RegistrationCount, by []string) []any {
 			out = append(out, &r.Age)
 		case "channel":
 			out = append(out, &r.Channel)
+		case "adult":
+			out = append(out, &r.Age)
 		}
 	}
 	return append(out, &r.N)

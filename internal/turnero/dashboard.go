@@ -140,8 +140,12 @@ type DashboardCounts struct {
 }
 
 // RegistrationDimensions are the columns registration counters may be
-// summed by.
-var RegistrationDimensions = []string{"department", "grp", "age", "channel"}
+// summed by. "adult" is whether the age is AdultAge or over: summed by
+// it, a row's Age is AdultAge for adults and 0 for the others.
+var RegistrationDimensions = []string{"department", "grp", "age", "channel", "adult"}
+
+// AdultAge is the age from which the dashboard counts adults.
+const AdultAge = 18
 
 // DashboardStore keeps the aggregates.
 type DashboardStore interface {
