@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/turnero/turnero/internal/turnero"
 )
@@ -39,6 +40,7 @@ func (s *Server) audit(r *http.Request, tok turnero.Token, action string, regs [
 }
 
 func (s *Server) auditWith(ctx context.Context, tok turnero.Token, action string, regs []int64, detail, addr string) error {
+	detail = truncate(detail, 400)
 	_, err := s.Store.AppendAudit(ctx, []turnero.AuditEntry{{
 		At: s.clock.Now(), Actor: tok.Label, Role: tok.Role, TokenID: tok.ID(), Action: action,
 		Registrations: regs, Address: addr, Detail: detail,
@@ -82,4 +84,15 @@ func (s *Server) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// truncate cuts s to at most n bytes, at a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
